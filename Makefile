@@ -1,0 +1,168 @@
+# methodcache: build, test, install.
+#
+#   make            build/methodcache/core.so, build/libmethodcache.a, ./mchost
+#   make test       install missing tools (apt-get, as root), build, run the specs
+#   make demo       ... and run examples/leak_demo.lua through mchost
+#   make bench      ... and run bench/run.lua through mchost
+#   make install    PREFIX=/usr/local DESTDIR= (Lua 5.4 module tree, lib, include, bin)
+#   make check-warnings   rebuild everything with -Werror
+#   make valgrind   examples and a quick spec subset under valgrind (slow)
+#   make rock-check luarocks make into a temporary tree, then require from it
+#
+# Everything is overridable: make LUA=lua5.4 LUA_INCDIR=... CC=clang CFLAGS=-O0
+
+LUA         ?= lua5.4
+LUA_VERSION ?= 5.4
+LUA_INCDIR  ?= /usr/include/lua5.4
+# Debian's shared liblua5.4, so that C modules (cqueues, lfs...) load in mchost
+LUA_LIBS    ?= -llua5.4 -lm -ldl
+BUSTED      ?= busted
+LUAROCKS    ?= luarocks
+VALGRIND    ?= valgrind
+
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+LUA_CMODDIR ?= $(LIBDIR)/lua/$(LUA_VERSION)
+LUA_LMODDIR ?= $(PREFIX)/share/lua/$(LUA_VERSION)
+
+CC          ?= cc
+AR          ?= ar
+CFLAGS      ?= -O2 -g
+WARN        ?= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wdeclaration-after-statement -Wpointer-arith -Wundef
+# -Werror in CI (CI=true) and in `make check-warnings`; the normal build must
+# have no warnings either, it just does not stop on one
+ifeq ($(CI),true)
+WERROR      ?= -Werror
+else
+WERROR      ?=
+endif
+# the Lua headers; pkg-config only when LUA_INCDIR has none (evaluated late,
+# so headers that tools/deps.sh has just installed are seen)
+LUA_CFLAGS  ?= $(if $(wildcard $(LUA_INCDIR)/lua.h),-I$(LUA_INCDIR),$(shell pkg-config --cflags lua5.4 2>/dev/null))
+
+# what every object needs whatever CFLAGS says: position independence for
+# the shared object, and no symbol exported but those marked MC_API
+MC_CFLAGS    = -fPIC -fvisibility=hidden $(WARN) $(WERROR) $(LUA_CFLAGS) -Icsrc -Ibuild
+SHARED_FLAGS ?= -shared
+
+CORE_SRC  = $(filter-out csrc/mc_host.c csrc/mc_embed.c,$(wildcard csrc/mc_*.c))
+CORE_OBJ  = $(patsubst csrc/%.c,build/%.o,$(CORE_SRC))
+EMBED_OBJ = build/mc_embed.o
+HOST_OBJ  = build/mc_host.o
+HEADERS   = $(wildcard csrc/*.h)
+
+CORE_SO   = build/methodcache/core.so
+STATIC    = build/libmethodcache.a
+HOST      = mchost
+LUALAYER  = build/mc_lualayer.h
+ROCKSPEC  = rockspec/methodcache-scm-1.rockspec
+
+# specs run by `make valgrind`: all of them unless told otherwise
+VALGRIND_SPECS ?= spec
+VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+                  --show-leak-kinds=definite --num-callers=30 -q
+
+.PHONY: all test demo bench install uninstall clean deps check-warnings valgrind rock-check
+
+all: $(CORE_SO) $(STATIC) $(HOST)
+
+build build/methodcache:
+	@mkdir -p $@
+
+# every object depends on every header: there are few, and a stale object
+# built against an old struct layout is the worst kind of bug
+build/%.o: csrc/%.c $(HEADERS) Makefile | build
+	$(CC) $(CPPFLAGS) $(MC_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(EMBED_OBJ): $(LUALAYER)
+
+$(LUALAYER): lua/methodcache.lua tools/embed.lua | build
+	$(LUA) tools/embed.lua lua/methodcache.lua $@
+
+# no -llua: the module takes the Lua API from the interpreter that loads it
+$(CORE_SO): $(CORE_OBJ) | build/methodcache
+	$(CC) $(SHARED_FLAGS) $(LDFLAGS) -o $@ $(CORE_OBJ)
+
+$(STATIC): $(CORE_OBJ) $(EMBED_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $(CORE_OBJ) $(EMBED_OBJ)
+
+$(HOST): $(HOST_OBJ) $(STATIC)
+	$(CC) $(LDFLAGS) -o $@ $(HOST_OBJ) $(STATIC) $(LUA_LIBS)
+
+# the targets that need tools first check for them (and install them as
+# root), then build in a fresh make, which sees freshly installed headers
+test:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory all
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh $(BUSTED_ARGS)
+
+demo:
+	@sh tools/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	./$(HOST) examples/leak_demo.lua
+
+bench:
+	@sh tools/deps.sh bench
+	@if [ ! -f bench/run.lua ]; then \
+	  echo "make bench: bench/run.lua is missing (the benchmark is not written yet)" >&2; \
+	  exit 1; \
+	fi
+	@$(MAKE) --no-print-directory all
+	./$(HOST) bench/run.lua
+
+deps:
+	@sh tools/deps.sh all
+
+check-warnings:
+	@$(MAKE) --no-print-directory -B WERROR=-Werror all
+
+# mchost closes its state, so a definite leak is ours; the specs run under
+# lua5.4 directly (busted's own launcher may be Lua 5.1)
+valgrind:
+	@sh tools/deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	@set -e; for f in $(wildcard examples/*.lua); do \
+	  echo "valgrind: mchost $$f"; \
+	  $(VALGRIND) $(VALGRIND_FLAGS) ./$(HOST) $$f > /dev/null; \
+	done
+	@echo "valgrind: busted $(VALGRIND_SPECS)"
+	@MC_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) $(LUA) "$$(command -v $(BUSTED))" \
+	  --ignore-lua -o utfTerminal $(VALGRIND_SPECS)
+
+# luarocks builds next to the sources, so it works on a copy; --deps-mode=none
+# keeps it offline (the only dependency is Lua itself)
+rock-check:
+	@sh tools/deps.sh rock
+	@set -e; tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/mc-rock.XXXXXX"); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir "$$tmp/src"; cp -R csrc lua rockspec "$$tmp/src/"; \
+	(cd "$$tmp/src" && $(LUAROCKS) --lua-version $(LUA_VERSION) --tree "$$tmp/tree" \
+	  make --deps-mode=none $(ROCKSPEC)) > "$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
+	LUA_PATH="$$tmp/tree/share/lua/$(LUA_VERSION)/?.lua" \
+	LUA_CPATH="$$tmp/tree/lib/lua/$(LUA_VERSION)/?.so" \
+	$(LUA) tools/smoke.lua "$$tmp/tree"
+
+install: all
+	install -d $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR) \
+	  $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(CORE_SO) $(DESTDIR)$(LUA_CMODDIR)/methodcache/core.so
+	install -m 0644 lua/methodcache.lua $(DESTDIR)$(LUA_LMODDIR)/methodcache.lua
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/libmethodcache.a
+	install -m 0644 csrc/methodcache.h $(DESTDIR)$(INCLUDEDIR)/methodcache.h
+	install -m 0755 $(HOST) $(DESTDIR)$(BINDIR)/mchost
+
+uninstall:
+	rm -f $(DESTDIR)$(LUA_CMODDIR)/methodcache/core.so \
+	  $(DESTDIR)$(LUA_LMODDIR)/methodcache.lua \
+	  $(DESTDIR)$(LIBDIR)/libmethodcache.a \
+	  $(DESTDIR)$(INCLUDEDIR)/methodcache.h \
+	  $(DESTDIR)$(BINDIR)/mchost
+	rmdir $(DESTDIR)$(LUA_CMODDIR)/methodcache 2>/dev/null || true
+
+clean:
+	rm -rf build $(HOST) luarocks-tree

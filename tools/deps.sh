@@ -1,0 +1,88 @@
+#!/bin/sh
+# tools/deps.sh: make sure the tools a make target needs are installed.
+#
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|all]   (default: build)
+#
+# Quiet when everything is there. Otherwise, as root with apt-get, runs
+# `apt-get update` once and installs the missing Debian packages; as
+# anyone else, prints the exact command to run and exits 1.
+# Debian's plain `lua` may be Lua 5.1 (lua-busted pulls it in): methodcache
+# is always run with lua5.4, and busted with --lua=lua5.4.
+
+set -u
+
+LUA=${LUA:-lua5.4}
+LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
+what=${1:-build}
+
+case $what in
+  build|test|demo|bench|rock|valgrind|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|all]" >&2
+     exit 2 ;;
+esac
+
+missing=""
+need() {  # need PACKAGE: add it to the list once
+  case " $missing " in
+    *" $1 "*) ;;
+    *) missing="${missing:+$missing }$1" ;;
+  esac
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# a module of the lua5.4 tree, found without loading it
+lua_has() {
+  have "$LUA" && "$LUA" -e "assert(package.searchpath('$1', package.path) or package.searchpath('$1', package.cpath))" >/dev/null 2>&1
+}
+
+check_build() {
+  have "$LUA" || need lua5.4
+  [ -f "$LUA_INCDIR/lua.h" ] || pkg-config --exists lua5.4 2>/dev/null || need liblua5.4-dev
+  have cc || need gcc
+  [ -f /usr/include/stdio.h ] || need libc6-dev
+  have make || need make
+}
+
+check_test() {
+  # busted itself, and its modules for Lua 5.4 (not only for 5.1)
+  if ! have busted || ! lua_has busted.runner || ! lua_has luassert; then
+    need lua-busted
+  fi
+}
+
+check() {
+  missing=""
+  check_build
+  case $what in
+    test) check_test ;;
+    rock) have luarocks || need luarocks ;;
+    valgrind) check_test; have valgrind || need valgrind ;;
+    all) check_test; have luarocks || need luarocks; have valgrind || need valgrind ;;
+  esac
+}
+
+check
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && have apt-get; then
+  echo "deps.sh: installing $missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 || { echo "deps.sh: apt-get update failed" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >&2 || {
+    echo "deps.sh: apt-get install $missing failed" >&2
+    exit 1
+  }
+  check
+  [ -z "$missing" ] && exit 0
+  echo "deps.sh: still missing after apt-get install: $missing" >&2
+  exit 1
+fi
+
+if have apt-get; then
+  echo "deps.sh: missing $missing; install them with:" >&2
+  echo "  sudo apt-get install -y --no-install-recommends $missing" >&2
+else
+  echo "deps.sh: missing Debian packages $missing (no apt-get here: install their equivalents)" >&2
+fi
+exit 1
