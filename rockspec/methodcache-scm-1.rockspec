@@ -1,0 +1,46 @@
+-- LuaRocks build of methodcache from a checkout:
+--   luarocks --lua-version 5.4 make rockspec/methodcache-scm-1.rockspec
+rockspec_format = "3.0"
+package = "methodcache"
+version = "scm-1"
+source = {
+  -- placeholder: the project has no public repository yet. `luarocks make`
+  -- builds from the working tree and never fetches this.
+  url = "git+https://example.invalid/methodcache.git",
+}
+description = {
+  summary = "Memoize object methods without keeping the objects alive",
+  detailed = [[
+methodcache caches the results of methods per object, in C caches (LRU,
+LFU, FIFO, RR, TTL, TLRU, unbounded) held in weak-keyed tables: an object
+whose last outside reference is dropped is collected with its cache, even
+when a cached value refers back to it.
+]],
+  labels = { "cache", "memoize", "lru", "weak" },
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+test_dependencies = {
+  "busted",
+}
+test = {
+  type = "busted",
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["methodcache.core"] = {
+      sources = {
+        "csrc/mc_core.c",
+        "csrc/mc_cache.c",
+        "csrc/mc_key.c",
+        "csrc/mc_lcache.c",
+        "csrc/mc_lmethod.c",
+        "csrc/mc_clock.c",
+      },
+      incdirs = { "csrc" },
+    },
+    methodcache = "lua/methodcache.lua",
+  },
+}
