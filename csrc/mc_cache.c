@@ -1,0 +1,637 @@
+/*
+** mc_cache.c: hash table, replacement policies and owner nodes.
+** See mc_cache.h for the contract; docs/DESIGN.md for why it is shaped so.
+**
+** Every operation is O(1) but TLRU's (a binary heap by expiry time, as in
+** cachetools, O(log n)) and hash growth (amortized).
+*/
+#include <string.h>
+#include <stdint.h>
+
+#include "mc_cache.h"
+
+const char *const mc_policy_names[MC_NPOLICIES + 1] = {
+  "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded", NULL
+};
+
+struct mc_freq {
+  mc_link link;             /* in mc_cache.freqs, ascending count */
+  mc_link entries;          /* next: most recently used */
+  unsigned long long count;
+};
+
+#define container(p, T, field)  ((T *)(void *)((char *)(p) - offsetof(T, field)))
+#define entry_of(l, field)      container(l, mc_entry, field)
+
+/* {======================================================
+** Lists
+** ======================================================= */
+
+static void list_init(mc_link *l) {
+  l->prev = l->next = l;
+}
+
+static int list_empty(const mc_link *l) {
+  return l->next == l;
+}
+
+/* Inserts 'x' right after 'at'. */
+static void list_after(mc_link *at, mc_link *x) {
+  x->prev = at;
+  x->next = at->next;
+  at->next->prev = x;
+  at->next = x;
+}
+
+/* Inserts 'x' right before 'at' (at the tail when 'at' is the head). */
+static void list_before(mc_link *at, mc_link *x) {
+  list_after(at->prev, x);
+}
+
+static void list_unlink(mc_link *x) {
+  x->prev->next = x->next;
+  x->next->prev = x->prev;
+  x->prev = x->next = x;
+}
+
+/* }====================================================== */
+
+
+static void *mem_alloc(mc_cache *c, size_t n) {
+  return c->alloc(c->aud, NULL, 0, n);
+}
+
+static void mem_free(mc_cache *c, void *p, size_t n) {
+  if (p != NULL)
+    c->alloc(c->aud, p, n, 0);
+}
+
+static size_t entry_size(size_t keylen) {
+  return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
+}
+
+
+void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
+                   long long maxsize, unsigned seed) {
+  memset(c, 0, sizeof(*c));
+  c->alloc = f;
+  c->aud = ud;
+  c->policy = policy;
+  c->maxsize = maxsize;
+  c->seed = seed;
+  c->rng = 0x9E3779B97F4A7C15ULL ^ seed;
+  list_init(&c->order);
+  list_init(&c->aux);
+  list_init(&c->freqs);
+  list_init(&c->nodes);
+}
+
+void mc_cache_seed_rr(mc_cache *c, unsigned long long seed) {
+  /* xorshift must never start at 0 */
+  c->rng = seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
+  if (c->rng == 0)
+    c->rng = 1;
+}
+
+static unsigned long long rng_next(mc_cache *c) {
+  unsigned long long x = c->rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  c->rng = x;
+  return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform in [0, n) without modulo bias. */
+static size_t rng_below(mc_cache *c, size_t n) {
+  unsigned long long limit = ~0ULL - (~0ULL % n);
+  unsigned long long x;
+  do {
+    x = rng_next(c);
+  } while (x >= limit);
+  return (size_t)(x % n);
+}
+
+
+/* {======================================================
+** Hashing
+** ======================================================= */
+
+/* FNV-1a over the bytes with a seeded basis, then murmur3's finalizer so
+** that the low bits (the bucket index) depend on every byte. */
+unsigned mc_hash(const void *key, size_t len, unsigned seed) {
+  const unsigned char *p = (const unsigned char *)key;
+  uint32_t h = 2166136261u ^ seed;
+  size_t i;
+  for (i = 0; i < len; i++) {
+    h ^= p[i];
+    h *= 16777619u;
+  }
+  h ^= (uint32_t)len;
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+mc_entry *mc_cache_find(mc_cache *c, const void *key, size_t len, unsigned h) {
+  mc_entry *e;
+  if (c->nbuckets == 0)
+    return NULL;
+  for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext) {
+    if (e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0)
+      return e;
+  }
+  return NULL;
+}
+
+/* Doubles the bucket array; a failed allocation just keeps longer chains. */
+static void rehash(mc_cache *c) {
+  size_t n = c->nbuckets ? c->nbuckets * 2 : 8;
+  mc_entry **nb = (mc_entry **)mem_alloc(c, n * sizeof(mc_entry *));
+  size_t i;
+  if (nb == NULL)
+    return;
+  for (i = 0; i < n; i++)
+    nb[i] = NULL;
+  for (i = 0; i < c->nbuckets; i++) {
+    mc_entry *e = c->buckets[i];
+    while (e != NULL) {
+      mc_entry *next = e->hnext;
+      size_t b = e->hash & (n - 1);
+      e->hnext = nb[b];
+      nb[b] = e;
+      e = next;
+    }
+  }
+  mem_free(c, c->buckets, c->nbuckets * sizeof(mc_entry *));
+  c->buckets = nb;
+  c->nbuckets = n;
+}
+
+static void hash_unlink(mc_cache *c, mc_entry *e) {
+  mc_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+  while (*pp != e)
+    pp = &(*pp)->hnext;
+  *pp = e->hnext;
+}
+
+/* }====================================================== */
+
+
+/* {======================================================
+** LFU frequency lists
+** ======================================================= */
+
+static mc_freq *freq_new(mc_cache *c, mc_link *after, unsigned long long n) {
+  mc_freq *f = (mc_freq *)mem_alloc(c, sizeof(mc_freq));
+  if (f == NULL)
+    return NULL;
+  f->count = n;
+  list_init(&f->entries);
+  list_after(after, &f->link);
+  return f;
+}
+
+static void freq_drop_if_empty(mc_cache *c, mc_freq *f) {
+  if (list_empty(&f->entries)) {
+    list_unlink(&f->link);
+    mem_free(c, f, sizeof(mc_freq));
+  }
+}
+
+/* Moves 'e' to the list of count + 1; if that list cannot be allocated the
+** entry keeps its count (its age in the list still refreshes). */
+static void freq_bump(mc_cache *c, mc_entry *e) {
+  mc_freq *f = e->pol.freq;
+  mc_link *nl = f->link.next;
+  mc_freq *nf = (nl != &c->freqs) ? container(nl, mc_freq, link) : NULL;
+  if (nf == NULL || nf->count != f->count + 1) {
+    if (list_empty(&f->entries) || f->entries.next->next == &f->entries) {
+      /* 'e' is alone: its list can take the new count in place */
+      f->count++;
+      return;
+    }
+    nf = freq_new(c, &f->link, f->count + 1);
+    if (nf == NULL) {
+      list_unlink(&e->order);
+      list_after(&f->entries, &e->order);
+      return;
+    }
+  }
+  list_unlink(&e->order);
+  list_after(&nf->entries, &e->order);
+  e->pol.freq = nf;
+  freq_drop_if_empty(c, f);
+}
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Arrays: RR's bag of entries and TLRU's expiry heap
+** ======================================================= */
+
+static int arr_reserve(mc_cache *c) {
+  if (c->alen == c->acap) {
+    size_t n = c->acap ? c->acap * 2 : 8;
+    mc_entry **na = (mc_entry **)c->alloc(c->aud, c->arr,
+                                          c->acap * sizeof(mc_entry *),
+                                          n * sizeof(mc_entry *));
+    if (na == NULL)
+      return 0;
+    c->arr = na;
+    c->acap = n;
+  }
+  return 1;
+}
+
+static void arr_set(mc_cache *c, size_t i, mc_entry *e) {
+  c->arr[i] = e;
+  e->pol.index = i;
+}
+
+static void heap_up(mc_cache *c, size_t i) {
+  mc_entry *e = c->arr[i];
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (!(e->expires < c->arr[p]->expires))
+      break;
+    arr_set(c, i, c->arr[p]);
+    i = p;
+  }
+  arr_set(c, i, e);
+}
+
+static void heap_down(mc_cache *c, size_t i) {
+  mc_entry *e = c->arr[i];
+  for (;;) {
+    size_t l = 2 * i + 1, m;
+    if (l >= c->alen)
+      break;
+    m = (l + 1 < c->alen && c->arr[l + 1]->expires < c->arr[l]->expires)
+        ? l + 1 : l;
+    if (!(c->arr[m]->expires < e->expires))
+      break;
+    arr_set(c, i, c->arr[m]);
+    i = m;
+  }
+  arr_set(c, i, e);
+}
+
+static void arr_remove(mc_cache *c, mc_entry *e) {
+  size_t i = e->pol.index;
+  mc_entry *last = c->arr[--c->alen];
+  if (last == e)
+    return;
+  arr_set(c, i, last);
+  if (c->policy == MC_TLRU) {
+    heap_up(c, i);
+    heap_down(c, last->pol.index);
+  }
+}
+
+/* }====================================================== */
+
+
+mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
+                          unsigned h, long long weight, mc_node *node) {
+  mc_entry *e;
+  mc_freq *f = NULL;
+  if (len > 0xFFFFFFFFu)
+    return NULL;
+  if (c->count >= c->nbuckets)
+    rehash(c);
+  if (c->nbuckets == 0)
+    return NULL;
+  if ((c->policy == MC_RR || c->policy == MC_TLRU) && !arr_reserve(c))
+    return NULL;
+  if (c->policy == MC_LFU) {
+    mc_link *first = c->freqs.next;
+    if (first != &c->freqs && container(first, mc_freq, link)->count == 1)
+      f = container(first, mc_freq, link);
+    else if ((f = freq_new(c, &c->freqs, 1)) == NULL)
+      return NULL;
+  }
+  e = (mc_entry *)mem_alloc(c, entry_size(len));
+  if (e == NULL) {
+    if (f != NULL)
+      freq_drop_if_empty(c, f);
+    return NULL;
+  }
+  memset(e, 0, offsetof(mc_entry, key));
+  memcpy(e->key, key, len);
+  e->keylen = (unsigned)len;
+  e->hash = h;
+  e->weight = weight;
+  e->hnext = c->buckets[h & (c->nbuckets - 1)];
+  c->buckets[h & (c->nbuckets - 1)] = e;
+  switch (c->policy) {
+    case MC_LFU:
+      e->pol.freq = f;
+      list_after(&f->entries, &e->order);
+      break;
+    case MC_RR:
+      arr_set(c, c->alen++, e);
+      list_init(&e->order);
+      break;
+    case MC_TLRU:
+      e->expires = 0;  /* mc_cache_setexpiry places it in the heap */
+      arr_set(c, c->alen++, e);
+      heap_up(c, e->pol.index);
+      list_after(&c->order, &e->order);
+      break;
+    default:
+      list_after(&c->order, &e->order);
+      break;
+  }
+  if (c->policy == MC_TTL)
+    list_before(&c->aux, &e->aux);
+  else
+    list_init(&e->aux);
+  e->node = node;
+  if (node != NULL) {
+    list_after(&node->entries, &e->own);
+    node->nentries++;
+  }
+  else
+    list_init(&e->own);
+  c->count++;
+  c->currsize += weight;
+  return e;
+}
+
+void mc_cache_touch(mc_cache *c, mc_entry *e) {
+  switch (c->policy) {
+    case MC_LRU: case MC_TTL: case MC_TLRU:
+      if (c->order.next != &e->order) {
+        list_unlink(&e->order);
+        list_after(&c->order, &e->order);
+      }
+      break;
+    case MC_LFU:
+      freq_bump(c, e);
+      break;
+    default:  /* FIFO, RR, unbounded: a read changes nothing */
+      break;
+  }
+}
+
+void mc_cache_update(mc_cache *c, mc_entry *e, long long weight) {
+  c->currsize += weight - e->weight;
+  e->weight = weight;
+  switch (c->policy) {
+    case MC_FIFO: case MC_UNBOUNDED:
+      /* as cachetools' FIFOCache: a key set again counts as new */
+      list_unlink(&e->order);
+      list_after(&c->order, &e->order);
+      break;
+    case MC_RR:
+      break;
+    default:
+      mc_cache_touch(c, e);
+      break;
+  }
+}
+
+void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
+  double old = e->expires;
+  e->expires = expires;
+  if (c->policy == MC_TTL) {
+    /* a set renews the entry: it now expires last */
+    list_unlink(&e->aux);
+    list_before(&c->aux, &e->aux);
+  }
+  else if (c->policy == MC_TLRU) {
+    if (expires < old)
+      heap_up(c, e->pol.index);
+    else
+      heap_down(c, e->pol.index);
+  }
+}
+
+void mc_cache_remove(mc_cache *c, mc_entry *e) {
+  hash_unlink(c, e);
+  switch (c->policy) {
+    case MC_LFU: {
+      mc_freq *f = e->pol.freq;
+      list_unlink(&e->order);
+      freq_drop_if_empty(c, f);
+      break;
+    }
+    case MC_RR:
+      arr_remove(c, e);
+      break;
+    case MC_TLRU:
+      arr_remove(c, e);
+      list_unlink(&e->order);
+      break;
+    default:
+      list_unlink(&e->order);
+      break;
+  }
+  list_unlink(&e->aux);
+  if (e->node != NULL) {
+    list_unlink(&e->own);
+    e->node->nentries--;
+  }
+  c->count--;
+  c->currsize -= e->weight;
+  mem_free(c, e, entry_size(e->keylen));
+}
+
+static mc_entry *victim_after(mc_cache *c, mc_entry *e) {
+  /* the next candidate after 'e' in eviction order, for 'avoid' */
+  switch (c->policy) {
+    case MC_LFU: {
+      mc_freq *f = e->pol.freq;
+      if (e->order.prev != &f->entries)
+        return entry_of(e->order.prev, order);
+      if (f->link.next == &c->freqs)
+        return NULL;
+      f = container(f->link.next, mc_freq, link);
+      return entry_of(f->entries.prev, order);
+    }
+    default:
+      return e->order.prev != &c->order ? entry_of(e->order.prev, order) : NULL;
+  }
+}
+
+mc_entry *mc_cache_victim(mc_cache *c, const mc_entry *avoid) {
+  mc_entry *e;
+  if (c->count == 0)
+    return NULL;
+  switch (c->policy) {
+    case MC_UNBOUNDED:
+      return NULL;
+    case MC_RR: {
+      size_t i;
+      if (c->alen == 0 || (c->alen == 1 && c->arr[0] == avoid))
+        return NULL;
+      do {
+        i = rng_below(c, c->alen);
+      } while (c->arr[i] == avoid);
+      return c->arr[i];
+    }
+    case MC_LFU: {
+      mc_freq *f = container(c->freqs.next, mc_freq, link);
+      e = entry_of(f->entries.prev, order);
+      break;
+    }
+    default:
+      e = entry_of(c->order.prev, order);
+      break;
+  }
+  return (e == avoid) ? victim_after(c, e) : e;
+}
+
+mc_entry *mc_cache_expired(mc_cache *c, double now) {
+  mc_entry *e = NULL;
+  if (c->policy == MC_TTL && !list_empty(&c->aux))
+    e = entry_of(c->aux.next, aux);
+  else if (c->policy == MC_TLRU && c->alen > 0)
+    e = c->arr[0];
+  return (e != NULL && !(now < e->expires)) ? e : NULL;
+}
+
+mc_entry *mc_cache_next(mc_cache *c, mc_entry *e) {
+  switch (c->policy) {
+    case MC_RR: {
+      size_t i = (e == NULL) ? c->alen : e->pol.index;
+      return i > 0 ? c->arr[i - 1] : NULL;
+    }
+    case MC_LFU: {
+      mc_freq *f;
+      if (e == NULL) {
+        if (list_empty(&c->freqs))
+          return NULL;
+        f = container(c->freqs.prev, mc_freq, link);
+        return entry_of(f->entries.next, order);
+      }
+      f = e->pol.freq;
+      if (e->order.next != &f->entries)
+        return entry_of(e->order.next, order);
+      if (f->link.prev == &c->freqs)
+        return NULL;
+      f = container(f->link.prev, mc_freq, link);
+      return entry_of(f->entries.next, order);
+    }
+    default: {
+      mc_link *l = (e == NULL) ? c->order.next : e->order.next;
+      return l != &c->order ? entry_of(l, order) : NULL;
+    }
+  }
+}
+
+
+/* {======================================================
+** Nodes
+** ======================================================= */
+
+mc_node *mc_node_new(mc_cache *c, mc_node *parent) {
+  mc_node *n = (mc_node *)mem_alloc(c, sizeof(mc_node));
+  if (n == NULL)
+    return NULL;
+  list_init(&n->entries);
+  list_after(&c->nodes, &n->all);
+  n->parent = parent;
+  n->gnext = NULL;
+  n->nentries = 0;
+  n->nchildren = 0;
+  n->state = MC_NODE_LIVE;
+  if (parent != NULL)
+    parent->nchildren++;
+  return n;
+}
+
+/* Frees 'n' and then any ancestor that was only waiting for its children. */
+static void node_release(mc_cache *c, mc_node *n) {
+  while (n != NULL && n->state == MC_NODE_GONE && n->nchildren == 0) {
+    mc_node *p = n->parent;
+    list_unlink(&n->all);
+    mem_free(c, n, sizeof(mc_node));
+    if (p != NULL)
+      p->nchildren--;
+    n = p;
+  }
+}
+
+void mc_node_kill(mc_cache *c, mc_node *n) {
+  if (n->state == MC_NODE_LIVE) {
+    n->state = MC_NODE_DEAD;
+    n->gnext = c->graveyard;
+    c->graveyard = n;
+  }
+}
+
+void mc_node_detach(mc_cache *c, mc_node *n) {
+  if (n->state == MC_NODE_LIVE) {
+    n->state = MC_NODE_GONE;
+    node_release(c, n);
+  }
+}
+
+void mc_cache_purge(mc_cache *c) {
+  while (c->graveyard != NULL) {
+    mc_node *n = c->graveyard;
+    c->graveyard = n->gnext;
+    while (!list_empty(&n->entries))
+      mc_cache_remove(c, entry_of(n->entries.next, own));
+    n->state = MC_NODE_GONE;
+    node_release(c, n);
+  }
+}
+
+/* }====================================================== */
+
+
+void mc_cache_clear(mc_cache *c) {
+  size_t i;
+  for (i = 0; i < c->nbuckets; i++) {
+    mc_entry *e = c->buckets[i];
+    while (e != NULL) {
+      mc_entry *next = e->hnext;
+      if (e->node != NULL) {
+        list_unlink(&e->own);
+        e->node->nentries--;
+      }
+      mem_free(c, e, entry_size(e->keylen));
+      e = next;
+    }
+    c->buckets[i] = NULL;
+  }
+  while (!list_empty(&c->freqs)) {
+    mc_freq *f = container(c->freqs.next, mc_freq, link);
+    list_unlink(&f->link);
+    mem_free(c, f, sizeof(mc_freq));
+  }
+  list_init(&c->order);
+  list_init(&c->aux);
+  c->alen = 0;
+  c->count = 0;
+  c->currsize = 0;
+  /* dead nodes own nothing now: let them go */
+  while (c->graveyard != NULL) {
+    mc_node *n = c->graveyard;
+    c->graveyard = n->gnext;
+    n->state = MC_NODE_GONE;
+    node_release(c, n);
+  }
+}
+
+void mc_cache_free(mc_cache *c) {
+  mc_cache_clear(c);
+  while (!list_empty(&c->nodes)) {
+    mc_node *n = container(c->nodes.next, mc_node, all);
+    list_unlink(&n->all);
+    mem_free(c, n, sizeof(mc_node));
+  }
+  mem_free(c, c->buckets, c->nbuckets * sizeof(mc_entry *));
+  mem_free(c, c->arr, c->acap * sizeof(mc_entry *));
+  c->buckets = NULL;
+  c->nbuckets = 0;
+  c->arr = NULL;
+  c->acap = 0;
+}

@@ -1,0 +1,136 @@
+/*
+** mc_cache.h: the pure C cache core of methodcache.
+**
+** A hash table of entries keyed by opaque byte strings (see mc_key.h), with
+** one replacement policy per cache (LRU, LFU, FIFO, RR, TTL, TLRU,
+** unbounded) and optional weights.  It knows nothing about lua_State: the
+** binding (mc_lcache.c) decides what the bytes and the inline value mean.
+** All memory comes from a lua_Alloc-shaped allocator, so an embedder's
+** allocator and memory limit see it.
+**
+** Owners ("nodes") group the entries whose value lives in the same Lua table
+** (one per object key, see docs/DESIGN.md).  A node can be declared dead at
+** any time (from a finalizer): that only marks it.  Its entries turn into
+** zombies that no lookup can reach and are freed by mc_cache_purge, which the
+** binding calls at the start of each operation, never while it holds entry
+** pointers.
+*/
+#ifndef mc_cache_h
+#define mc_cache_h
+
+#include <stddef.h>
+
+typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+enum mc_policy {
+  MC_LRU, MC_LFU, MC_FIFO, MC_RR, MC_TTL, MC_TLRU, MC_UNBOUNDED, MC_NPOLICIES
+};
+
+extern const char *const mc_policy_names[MC_NPOLICIES + 1];
+
+typedef struct mc_link {
+  struct mc_link *prev, *next;
+} mc_link;
+
+typedef struct mc_freq mc_freq;
+
+enum mc_nodestate { MC_NODE_LIVE, MC_NODE_DEAD, MC_NODE_GONE };
+
+typedef struct mc_node {
+  mc_link entries;          /* entries owned by this node */
+  mc_link all;              /* in mc_cache.nodes */
+  struct mc_node *parent;   /* node of the previous object key, or NULL */
+  struct mc_node *gnext;    /* graveyard chain */
+  size_t nentries;
+  size_t nchildren;         /* child nodes not yet freed */
+  int state;
+} mc_node;
+
+/* The binding's inline value: results that need no Lua table. */
+typedef union mc_ival {
+  double n;
+  long long i;
+  void *p;
+} mc_ival;
+
+typedef struct mc_entry {
+  struct mc_entry *hnext;   /* hash chain */
+  mc_link order;            /* policy order (LFU: within its frequency) */
+  mc_link aux;              /* TTL: expiry order */
+  mc_link own;              /* in node->entries, when node != NULL */
+  mc_node *node;            /* where the value lives; NULL: the cache root */
+  union {
+    mc_freq *freq;          /* LFU */
+    size_t index;           /* RR: slot in the array; TLRU: heap slot */
+  } pol;
+  double expires;           /* TTL, TLRU */
+  long long weight;
+  unsigned hash;
+  unsigned keylen;
+  int nres;                 /* binding: number of values */
+  int vtag;                 /* binding: how the value is stored */
+  mc_ival v;                /* binding: inline value */
+  unsigned char key[1];     /* keylen bytes (allocated past the struct) */
+} mc_entry;
+
+typedef struct mc_stats {
+  long long hits, misses, evictions, expirations;
+} mc_stats;
+
+typedef struct mc_cache {
+  mc_Alloc alloc;
+  void *aud;
+  int policy;
+  long long maxsize;        /* total weight allowed */
+  long long currsize;       /* total weight of the entries */
+  size_t count;             /* entries, zombies included until purged */
+  mc_entry **buckets;
+  size_t nbuckets;          /* 0 or a power of 2 */
+  unsigned seed;
+  mc_link order;            /* next: kept longest (MRU/newest); prev: victim */
+  mc_link aux;              /* TTL: next expires first */
+  mc_link freqs;            /* LFU: next is the lowest count */
+  mc_entry **arr;           /* RR: all entries; TLRU: min-heap by expiry */
+  size_t alen, acap;
+  unsigned long long rng;   /* RR: xorshift state */
+  mc_link nodes;            /* every node not yet freed */
+  mc_node *graveyard;       /* dead nodes waiting for mc_cache_purge */
+  mc_stats stats;
+} mc_cache;
+
+void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
+                   long long maxsize, unsigned seed);
+void mc_cache_free(mc_cache *c);
+void mc_cache_seed_rr(mc_cache *c, unsigned long long seed);
+
+unsigned mc_hash(const void *key, size_t len, unsigned seed);
+mc_entry *mc_cache_find(mc_cache *c, const void *key, size_t len, unsigned h);
+
+/* Allocates and links a new entry (the key must not be present); NULL when
+** out of memory.  The caller makes room first with mc_cache_victim. */
+mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
+                          unsigned h, long long weight, mc_node *node);
+/* A hit: refresh recency/frequency as the policy says. */
+void mc_cache_touch(mc_cache *c, mc_entry *e);
+/* A set on an existing entry: new weight and expiry, policy update. */
+void mc_cache_update(mc_cache *c, mc_entry *e, long long weight);
+void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires);
+/* Unlinks and frees one entry. */
+void mc_cache_remove(mc_cache *c, mc_entry *e);
+/* The entry to evict next, never 'avoid' (NULL if there is none). */
+mc_entry *mc_cache_victim(mc_cache *c, const mc_entry *avoid);
+/* The first entry whose expiry time has passed at 'now', or NULL. */
+mc_entry *mc_cache_expired(mc_cache *c, double now);
+/* Iteration, the entry that would be evicted last first. */
+mc_entry *mc_cache_next(mc_cache *c, mc_entry *e);
+
+mc_node *mc_node_new(mc_cache *c, mc_node *parent);
+void mc_node_kill(mc_cache *c, mc_node *n);   /* from a finalizer: mark only */
+void mc_node_detach(mc_cache *c, mc_node *n); /* an empty node left the tree */
+void mc_cache_purge(mc_cache *c);
+/* Every entry goes (the binding has dropped the values). */
+void mc_cache_clear(mc_cache *c);
+
+#define mc_cache_dirty(c)  ((c)->graveyard != NULL)
+
+#endif
