@@ -59,7 +59,7 @@ static void checkself(lua_State *L) {
                             "use methodcache.cached for functions of strings");
   luaL_error(L, "bad argument #1 to '%s' (self is %s: call the method with "
                 "':', as in obj:%s(...))", callname(L),
-             t == LUA_TNONE ? "missing" :
+             t == LUA_TNONE ? "nil" :
              t == LUA_TNIL ? "nil" :
              t == LUA_TLIGHTUSERDATA ? "a light userdata" :
              t == LUA_TBOOLEAN ? "a boolean" : "a number", callname(L));
