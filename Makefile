@@ -8,6 +8,7 @@
 #   make check-warnings   rebuild everything with -Werror
 #   make valgrind   examples and a quick spec subset under valgrind (slow)
 #   make rock-check luarocks make into a temporary tree, then require from it
+#   make lint       luacheck (not installed by tools/deps.sh)
 #
 # Everything is overridable: make LUA=lua5.4 LUA_INCDIR=... CC=clang CFLAGS=-O0
 
@@ -66,7 +67,7 @@ VALGRIND_SPECS ?= spec
 VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                   --show-leak-kinds=definite --num-callers=30 -q
 
-.PHONY: all test demo bench install uninstall clean deps check-warnings valgrind rock-check
+.PHONY: all test demo bench install uninstall clean deps check-warnings valgrind rock-check lint
 
 all: $(CORE_SO) $(STATIC) $(HOST)
 
@@ -130,6 +131,11 @@ valgrind:
 	  echo "valgrind: mchost $$f"; \
 	  $(VALGRIND) $(VALGRIND_FLAGS) ./$(HOST) $$f > /dev/null; \
 	done
+	@if [ -f examples/embed/Makefile ]; then \
+	  $(MAKE) --no-print-directory -C examples/embed LUA_INCDIR=$(LUA_INCDIR) > /dev/null && \
+	  echo "valgrind: examples/embed/embed" && \
+	  (cd examples/embed && $(VALGRIND) $(VALGRIND_FLAGS) ./embed > /dev/null); \
+	fi
 	@echo "valgrind: busted $(VALGRIND_SPECS)"
 	@MC_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) $(LUA) "$$(command -v $(BUSTED))" \
 	  --ignore-lua -o utfTerminal $(VALGRIND_SPECS)
@@ -146,6 +152,9 @@ rock-check:
 	LUA_PATH="$$tmp/tree/share/lua/$(LUA_VERSION)/?.lua" \
 	LUA_CPATH="$$tmp/tree/lib/lua/$(LUA_VERSION)/?.so" \
 	$(LUA) tools/smoke.lua "$$tmp/tree"
+
+lint:
+	luacheck .
 
 install: all
 	install -d $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR) \
