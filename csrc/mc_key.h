@@ -12,6 +12,7 @@
 #define mc_key_h
 
 #include <stddef.h>
+#include <string.h>
 
 enum mc_ktag {
   MC_KNIL, MC_KFALSE, MC_KTRUE, MC_KINT, MC_KFLT, MC_KSTR, MC_KLUD, MC_KOBJ
@@ -34,13 +35,61 @@ typedef struct mc_kitem {
   void *p;
 } mc_kitem;
 
-void mc_key_begin(mc_kbuf *k, unsigned char *p, size_t cap);
-void mc_key_tag(mc_kbuf *k, int tag);  /* nil, false, true, object */
-void mc_key_int(mc_kbuf *k, long long i);
-void mc_key_flt(mc_kbuf *k, double n);
-void mc_key_str(mc_kbuf *k, const char *s, size_t len);
-void mc_key_lud(mc_kbuf *k, const void *p);
-void mc_key_end(mc_kbuf *k, const void *node);
+/* The writers are inline: they are the hit path of every cached call.
+** Each appends its bytes when they fit and always counts them, so that a
+** caller whose buffer was too small learns the size it needs. */
+static inline void mc_key_put(mc_kbuf *k, const void *src, size_t n) {
+  if (k->len + n <= k->cap)
+    memcpy(k->p + k->len, src, n);
+  k->len += n;
+}
+
+static inline void mc_key_tag(mc_kbuf *k, int tag) {  /* nil, booleans, objects */
+  if (k->len < k->cap)
+    k->p[k->len] = (unsigned char)tag;
+  k->len++;
+}
+
+static inline void mc_key_begin(mc_kbuf *k, unsigned char *p, size_t cap) {
+  k->p = p;
+  k->cap = cap;
+  k->len = 0;
+  mc_key_tag(k, 0);
+}
+
+static inline void mc_key_int(mc_kbuf *k, long long i) {
+  mc_key_tag(k, MC_KINT);
+  mc_key_put(k, &i, sizeof(i));
+}
+
+static inline void mc_key_flt(mc_kbuf *k, double n) {
+  mc_key_tag(k, MC_KFLT);
+  mc_key_put(k, &n, sizeof(n));
+}
+
+static inline void mc_key_lud(mc_kbuf *k, const void *p) {
+  mc_key_tag(k, MC_KLUD);
+  mc_key_put(k, &p, sizeof(p));
+}
+
+static inline void mc_key_str(mc_kbuf *k, const char *s, size_t len) {
+  size_t l = len;
+  mc_key_tag(k, MC_KSTR);
+  do {  /* the length as a varint: short strings cost one byte */
+    mc_key_tag(k, (int)((l & 0x7F) | (l > 0x7F ? 0x80 : 0)));
+    l >>= 7;
+  } while (l != 0);
+  mc_key_put(k, s, len);
+}
+
+/* Closes a key; 'node' is the node of its objects, NULL if it has none. */
+static inline void mc_key_end(mc_kbuf *k, const void *node) {
+  if (node != NULL) {
+    if (k->cap > 0)
+      k->p[0] = MC_KF_NODE;
+    mc_key_put(k, &node, sizeof(node));
+  }
+}
 
 /* Reads the items of a key: returns the position after 'it', NULL at end. */
 const unsigned char *mc_key_next(const unsigned char *p,

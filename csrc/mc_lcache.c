@@ -133,7 +133,16 @@ static void pushpacked(lua_State *L, int first, int n) {
 static int encode_number(lua_State *L, int i, int typed, mc_kbuf *k) {
   lua_Number n;
   lua_Integer li;
-  if (lua_isinteger(L, i)) {
+  int isint;
+  if (!typed) {
+    /* floats with an integral value convert, as table keys do */
+    li = lua_tointegerx(L, i, &isint);
+    if (isint) {
+      mc_key_int(k, (long long)li);
+      return 1;
+    }
+  }
+  else if (lua_isinteger(L, i)) {
     mc_key_int(k, (long long)lua_tointeger(L, i));
     return 1;
   }
@@ -211,42 +220,57 @@ static mc_node *step(lua_State *L, mc_lcore *lc, int hidx, int i,
   return n;
 }
 
-/* Encodes the values first..last into 'k' and pushes the table that holds
-** (or will hold) the value of that key.  Pushes nothing unless KEY_OK. */
+/* Encodes the value at 'i' (of type 't') if it is compared by value:
+** returns 1, 0 for NaN (no key), -1 for an object (compared by identity). */
+static inline int encode_value(lua_State *L, int i, int t, int typed,
+                               mc_kbuf *k) {
+  switch (t) {
+    case LUA_TNUMBER:
+      return encode_number(L, i, typed, k);
+    case LUA_TSTRING: {
+      size_t l;
+      const char *s = lua_tolstring(L, i, &l);
+      mc_key_str(k, s, l);
+      return 1;
+    }
+    case LUA_TBOOLEAN:
+      mc_key_tag(k, lua_toboolean(L, i) ? MC_KTRUE : MC_KFALSE);
+      return 1;
+    case LUA_TNIL:
+      mc_key_tag(k, MC_KNIL);
+      return 1;
+    case LUA_TLIGHTUSERDATA:
+      mc_key_lud(k, lua_touserdata(L, i));
+      return 1;
+    default:
+      return -1;
+  }
+}
+
+/* Encodes the values first..last into 'k'.  The first object argument
+** pushes the root table and each one steps down to its node table, so that
+** on KEY_OK the node table of the last object is on the top (*pushed = 1);
+** keys without objects push nothing.  Nothing stays pushed unless KEY_OK. */
 static int encode(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
-                  mc_kbuf *k, mc_node **pnode, int create) {
+                  mc_kbuf *k, mc_node **pnode, int create, int *pushed) {
   mc_node *node = NULL;
   int i;
-  lua_getiuservalue(L, hidx, MC_UV_ROOT);
+  *pushed = 0;
   for (i = first; i <= last; i++) {
-    switch (lua_type(L, i)) {
-      case LUA_TNIL:
-        mc_key_tag(k, MC_KNIL);
-        break;
-      case LUA_TBOOLEAN:
-        mc_key_tag(k, lua_toboolean(L, i) ? MC_KTRUE : MC_KFALSE);
-        break;
-      case LUA_TNUMBER:
-        if (!encode_number(L, i, lc->typed, k)) {
-          lua_pop(L, 1);
-          return KEY_NAN;
-        }
-        break;
-      case LUA_TSTRING: {
-        size_t l;
-        const char *s = lua_tolstring(L, i, &l);
-        mc_key_str(k, s, l);
-        break;
+    int r = encode_value(L, i, lua_type(L, i), lc->typed, k);
+    if (r == 0) {
+      lua_pop(L, *pushed);
+      return KEY_NAN;
+    }
+    if (r < 0) {  /* by identity, through the node of this object */
+      mc_key_tag(k, MC_KOBJ);
+      if (!*pushed) {
+        lua_getiuservalue(L, hidx, MC_UV_ROOT);
+        *pushed = 1;
       }
-      case LUA_TLIGHTUSERDATA:
-        mc_key_lud(k, lua_touserdata(L, i));
-        break;
-      default:  /* by identity, through the node of this object */
-        mc_key_tag(k, MC_KOBJ);
-        node = step(L, lc, hidx, i, node, create);
-        if (node == NULL)
-          return KEY_ABSENT;
-        break;
+      node = step(L, lc, hidx, i, node, create);
+      if (node == NULL)
+        return KEY_ABSENT;
     }
   }
   mc_key_end(k, node);
@@ -257,33 +281,52 @@ static int encode(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
 typedef struct keyctx {
   mc_kbuf k;
   mc_node *node;
-  int extra;                /* slots pushed: the value table, the key box */
+  int extra;                /* slots pushed: the key box, the value table */
+  int tidx;                 /* stack index of the value table, 0: none yet */
   unsigned char buf[KEYBUF];
 } keyctx;
 
 /* encode(), with a box on the stack for keys too long for the buffer */
 static int getkey(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
                   keyctx *kc, int create) {
-  int st;
+  int st, pushed;
   mc_key_begin(&kc->k, kc->buf, KEYBUF);
-  st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create);
-  kc->extra = (st == KEY_OK);
+  st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create, &pushed);
+  kc->extra = pushed;
   if (st == KEY_OK && kc->k.len > kc->k.cap) {
     size_t len = kc->k.len;
     unsigned char *box;
-    lua_pop(L, 1);
+    lua_pop(L, pushed);
     box = (unsigned char *)lua_newuserdatauv(L, len, 0);
     mc_key_begin(&kc->k, box, len);
-    st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create);
-    kc->extra = 1 + (st == KEY_OK);
+    st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create,
+                &pushed);
+    kc->extra = 1 + pushed;
+    if (st != KEY_OK) {
+      lua_pop(L, 1);
+      kc->extra = 0;
+    }
   }
+  kc->tidx = (st == KEY_OK && pushed) ? lua_gettop(L) : 0;
   return st;
+}
+
+/* The stack index of the table holding the key's value, pushing the root
+** table if the key has no object. */
+static int valtable(lua_State *L, keyctx *kc, int hidx) {
+  if (kc->tidx == 0) {
+    lua_getiuservalue(L, hidx, MC_UV_ROOT);
+    kc->tidx = lua_gettop(L);
+    kc->extra++;
+  }
+  return kc->tidx;
 }
 
 /* Removes the 'extra' slots below the top 'n' values. */
 static void dropextra(lua_State *L, keyctx *kc, int n) {
   if (kc->extra > 0) {
-    lua_rotate(L, -(n + kc->extra), -kc->extra);
+    if (n > 0)
+      lua_rotate(L, -(n + kc->extra), -kc->extra);
     lua_pop(L, kc->extra);
     kc->extra = 0;
   }
@@ -577,18 +620,21 @@ static int expire(lua_State *L, mc_lcore *lc, int hidx, double now,
 ** Operations shared with the method wrappers
 ** ======================================================= */
 
-/* Looks the key first..last up.  On a hit (F_PUSH) pushes the values and
-** returns their count; MC_MISS or MC_NOKEY otherwise. */
-static int lookup(lua_State *L, int hidx, int first, int last, int flags) {
-  mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
+/* Looks the key first..last up in the cache 'h' (at 'hidx').  On a hit
+** (F_PUSH) pushes the values and returns their count; MC_MISS or MC_NOKEY
+** otherwise.  This is the hit path of every cached call: keep it lean. */
+static int lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
+                  int flags) {
   mc_lcore *lc = h->core;
-  mc_cache *c = live(h);
+  mc_cache *c = &lc->c;
   double now = 0;
   keyctx kc;
   mc_entry *e;
   int st, n;
-  if (c == NULL)
+  if (lc->closed)
     return MC_MISS;
+  if (mc_cache_dirty(c))
+    mc_cache_purge(c);
   if (timed(c))
     now = getnow(L, lc, hidx);
   st = getkey(L, lc, hidx, first, last, &kc, 0);
@@ -599,21 +645,57 @@ static int lookup(lua_State *L, int hidx, int first, int last, int flags) {
       (e->node != NULL && e->node->state != MC_NODE_LIVE)) {
     if (flags & F_COUNT)
       c->stats.misses++;
-    if (kc.extra)
-      lua_pop(L, kc.extra);
+    lua_pop(L, kc.extra);
     return MC_MISS;
   }
   if (flags & F_TOUCH)
     mc_cache_touch(c, e);
   if (flags & F_COUNT)
     c->stats.hits++;
-  n = (flags & F_PUSH) ? pushvalues(L, e, lua_gettop(L), 0) : 0;
+  n = 0;
+  if (flags & F_PUSH)
+    n = pushvalues(L, e, intable(e) ? valtable(L, &kc, hidx) : 0, 0);
   dropextra(L, &kc, n);
   return n;
 }
 
-int mc_lcache_fetch(lua_State *L, int hidx, int first, int last) {
-  return lookup(L, hidx, first, last, F_COUNT | F_TOUCH | F_PUSH);
+/* The hit path of cached calls.  Arguments compared by value are encoded
+** straight into a buffer on the C stack; anything else (object arguments,
+** timed policies, dead nodes to purge, a finalized cache, long keys) takes
+** the general lookup(). */
+int mc_lcache_fetch(lua_State *L, mc_handle *h, int hidx, int first,
+                    int last) {
+  const int all = F_COUNT | F_TOUCH | F_PUSH;
+  mc_lcore *lc = h->core;
+  mc_cache *c = &lc->c;
+  unsigned char buf[KEYBUF];
+  mc_kbuf k;
+  mc_entry *e;
+  int i, n;
+  if (lc->closed || mc_cache_dirty(c) || timed(c))
+    return lookup(L, h, hidx, first, last, all);
+  mc_key_begin(&k, buf, KEYBUF);
+  for (i = first; i <= last; i++) {
+    int r = encode_value(L, i, lua_type(L, i), lc->typed, &k);
+    if (r <= 0)
+      return r == 0 ? MC_NOKEY : lookup(L, h, hidx, first, last, all);
+  }
+  if (k.len > k.cap)
+    return lookup(L, h, hidx, first, last, all);
+  e = mc_cache_find(c, buf, k.len, mc_hash(buf, k.len, c->seed));
+  if (e == NULL) {
+    c->stats.misses++;
+    return MC_MISS;
+  }
+  mc_cache_touch(c, e);
+  c->stats.hits++;
+  if (!intable(e))
+    return pushvalues(L, e, 0, 0);
+  lua_getiuservalue(L, hidx, MC_UV_ROOT);
+  n = pushvalues(L, e, lua_gettop(L), 0);
+  lua_rotate(L, -(n + 1), -1);
+  lua_pop(L, 1);
+  return n;
 }
 
 static long long getweight(lua_State *L, mc_lcore *lc, int hidx, int vfirst,
@@ -692,15 +774,14 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
     goto done;
   }
   if (e != NULL) {
-    setvalue(L, e, lua_gettop(L), vfirst, nres);
+    setvalue(L, e, valtable(L, &kc, hidx), vfirst, nres);
     mc_cache_update(c, e, weight);
     if (timed(c))
       mc_cache_setexpiry(c, e, expires);
     evict(L, lc, hidx, 0, e, &pd);
   }
   else {
-    if (kc.extra)
-      lua_pop(L, kc.extra);
+    lua_pop(L, kc.extra);
     evict(L, lc, hidx, weight, NULL, &pd);
     st = getkey(L, lc, hidx, first, last, &kc, 1);
     e = mc_cache_insert(c, kc.k.p, kc.k.len,
@@ -709,7 +790,7 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
       prune(L, lc, hidx, kc.node);
       luaL_error(L, "methodcache: not enough memory");
     }
-    setvalue(L, e, lua_gettop(L), vfirst, nres);
+    setvalue(L, e, valtable(L, &kc, hidx), vfirst, nres);
     if (timed(c))
       mc_cache_setexpiry(c, e, expires);
   }
@@ -979,29 +1060,29 @@ static int keyarg(lua_State *L, const char *fname, int strict) {
 }
 
 static int c_get(lua_State *L) {
+  mc_handle *h = checkcache(L, "get");
   int n;
-  checkcache(L, "get");
   lua_settop(L, 2);
   if (!keyarg(L, "get", 0))
     return 0;
-  n = lookup(L, 1, 2, 2, F_COUNT | F_TOUCH | F_PUSH);
+  n = lookup(L, h, 1, 2, 2, F_COUNT | F_TOUCH | F_PUSH);
   return n < 0 ? 0 : n;
 }
 
 static int c_peek(lua_State *L) {
+  mc_handle *h = checkcache(L, "peek");
   int n;
-  checkcache(L, "peek");
   lua_settop(L, 2);
   if (!keyarg(L, "peek", 0))
     return 0;
-  n = lookup(L, 1, 2, 2, F_PUSH);
+  n = lookup(L, h, 1, 2, 2, F_PUSH);
   return n < 0 ? 0 : n;
 }
 
 static int c_has(lua_State *L) {
-  checkcache(L, "has");
+  mc_handle *h = checkcache(L, "has");
   lua_settop(L, 2);
-  lua_pushboolean(L, keyarg(L, "has", 0) && lookup(L, 1, 2, 2, 0) >= 0);
+  lua_pushboolean(L, keyarg(L, "has", 0) && lookup(L, h, 1, 2, 2, 0) >= 0);
   return 1;
 }
 

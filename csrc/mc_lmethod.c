@@ -67,7 +67,7 @@ static void checkself(lua_State *L) {
 
 /* Pushes a new cache made from the options; 'fns' is the shared table of
 ** option functions. */
-static void newcache(lua_State *L, mc_method *m, int fns) {
+static mc_handle *newcache(lua_State *L, mc_method *m, int fns) {
   mc_handle *h = mc_lcache_new(L, m->policy, m->maxsize, m->ttl, 0, 0,
                                "method");
   mc_lcore *lc = h->core;
@@ -80,6 +80,7 @@ static void newcache(lua_State *L, mc_method *m, int fns) {
     lua_pushvalue(L, fns);
     lua_setiuservalue(L, -2, MC_UV_OPTS);
   }
+  return h;
 }
 
 static int m_done(lua_State *L, int status, lua_KContext ctx) {
@@ -92,9 +93,9 @@ static int m_done(lua_State *L, int status, lua_KContext ctx) {
   return nres;
 }
 
-/* Stack: the arguments (n), the cache. */
-static int m_lookup(lua_State *L, mc_method *m, int n) {
-  int r = mc_lcache_fetch(L, n + 1, m->self ? 2 : 1, n);
+/* Stack: the arguments (n), the cache 'h'. */
+static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
+  int r = mc_lcache_fetch(L, h, n + 1, m->self ? 2 : 1, n);
   lua_KContext ctx;
   int i;
   if (r >= 0) {
@@ -127,22 +128,24 @@ static int m_gotcache(lua_State *L, int status, lua_KContext ctx) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, n + 1);
   lua_rawset(L, lua_upvalueindex(2));
-  return m_lookup(L, m, n);
+  return m_lookup(L, m, h, n);
 }
 
 static int m_call(lua_State *L) {
   mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
+  mc_handle *h;
   int n = lua_gettop(L);
   if (!m->self) {
     lua_pushvalue(L, lua_upvalueindex(2));
-    return m_lookup(L, m, n);
+    return m_lookup(L, m, (mc_handle *)lua_touserdata(L, -1), n);
   }
-  checkself(L);
   lua_pushvalue(L, 1);
   if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TUSERDATA ||
-      ((mc_handle *)lua_touserdata(L, -1))->core->closed) {
+      (h = (mc_handle *)lua_touserdata(L, -1))->core->closed) {
     /* first call for this object (or its cache was finalized while the
-    ** object came back to life in a finalizer): a new cache */
+    ** object came back to life in a finalizer): a new cache; only objects
+    ** get there, so the check of self costs nothing on a hit */
+    checkself(L);
     lua_pop(L, 1);
     if (m->factory) {
       luaL_checkstack(L, 2, NULL);
@@ -150,12 +153,12 @@ static int m_call(lua_State *L) {
       lua_callk(L, 0, 1, n, m_gotcache);
       return m_gotcache(L, LUA_OK, n);
     }
-    newcache(L, m, lua_upvalueindex(4));
+    h = newcache(L, m, lua_upvalueindex(4));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, -2);
     lua_rawset(L, lua_upvalueindex(2));
   }
-  return m_lookup(L, m, n);
+  return m_lookup(L, m, h, n);
 }
 
 

@@ -51,7 +51,8 @@ mc_handle *mc_lcache_test(lua_State *L, int idx);
 mc_handle *mc_lcache_new(lua_State *L, int policy, long long maxsize,
                          double ttl, int optidx, int argbase,
                          const char *fname);
-int mc_lcache_fetch(lua_State *L, int hidx, int first, int last);
+int mc_lcache_fetch(lua_State *L, mc_handle *h, int hidx, int first,
+                    int last);
 int mc_lcache_store(lua_State *L, int hidx, int first, int last,
                     int vfirst, int nres);
 void mc_lcache_clear(lua_State *L, int hidx);
