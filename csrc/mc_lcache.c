@@ -269,8 +269,10 @@ static int encode(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
         *pushed = 1;
       }
       node = step(L, lc, hidx, i, node, create);
-      if (node == NULL)
+      if (node == NULL) {  /* step() popped the table */
+        *pushed = 0;
         return KEY_ABSENT;
+      }
     }
   }
   mc_key_end(k, node);
