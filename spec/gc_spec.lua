@@ -1,0 +1,421 @@
+-- Specs for garbage collection: no object (self or argument) is kept alive by a cache.
+-- Every case runs in both incremental and generational mode. Contract: issue 2.
+--
+-- Objects are created inside helper functions, never in the spec's own locals: a dead
+-- register of the running Lua frame is still a root for the collector.
+
+local methodcache = require("methodcache")
+
+local function full_gc()
+  collectgarbage()
+  collectgarbage()
+end
+
+local function weak()
+  return setmetatable({}, { __mode = "v" })
+end
+
+local function count(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+-- a fresh class with a counting method `m` whose results come from `body(self, ...)`
+local function new_class(body, opts)
+  local C = { calls = 0 }
+  C.__index = C
+  C.m = methodcache.method(function(self, ...)
+    C.calls = C.calls + 1
+    return body(self, ...)
+  end, opts)
+  return C
+end
+
+for _, mode in ipairs({ "incremental", "generational" }) do
+  describe("methodcache and the collector in " .. mode .. " mode", function()
+    before_each(function()
+      collectgarbage(mode)
+      full_gc()
+    end)
+    after_each(function()
+      collectgarbage("incremental")
+    end)
+
+    describe("self", function()
+      local function drops(body, label)
+        it("lets a dropped object be collected when the cached value " .. label, function()
+          local C = new_class(body)
+          local w = weak()
+          ;(function()
+            local o = setmetatable({}, C)
+            o:m(1); o:m(2); o:m(1)
+            w[1] = o
+          end)()
+          local before = methodcache.info(C.m)
+          assert.are.equal(1, before.instances)
+          assert.are.equal(2, before.currsize)
+          full_gc()
+          assert.is_nil(w[1])
+          local after = methodcache.info(C.m)
+          assert.are.equal(0, after.instances)
+          assert.are.equal(0, after.currsize)
+        end)
+      end
+      drops(function(_, x) return x end, "is a number")
+      drops(function(self) return self end, "is self")
+      drops(function(self) return { self, { self } } end, "is a table containing self")
+      drops(function(self) return function() return self end end, "is a closure capturing self")
+      drops(function(self, x) return self, x, self end, "is several results referring to self")
+
+      it("drops an object whose cache was used through the decorator form", function()
+        local C = {}
+        C.__index = C
+        C.m = methodcache(function() return methodcache.lru(8) end)(function(self) return self end)
+        local w = weak()
+        ;(function()
+          local o = setmetatable({}, C)
+          o:m()
+          w[1] = o
+        end)()
+        full_gc()
+        assert.is_nil(w[1])
+        assert.are.equal(0, methodcache.info(C.m).instances)
+      end)
+
+      it("keeps the caches of live objects across collections", function()
+        local C = new_class(function(self, x) return { self, x } end)
+        local a, b = setmetatable({}, C), setmetatable({}, C)
+        local ra = a:m(1)
+        b:m(1)
+        full_gc()
+        full_gc()
+        assert.are.equal(ra, a:m(1))
+        b:m(1)
+        assert.are.equal(2, C.calls)
+        local i = methodcache.info(C.m)
+        assert.are.equal(2, i.instances)
+        assert.are.equal(2, i.currsize)
+        assert.are.equal(2, i.hits)
+      end)
+
+      it("collects one dropped object and keeps the other's cache", function()
+        local C = new_class(function(self) return self end)
+        local keep = setmetatable({}, C)
+        keep:m(1)
+        local w = weak()
+        ;(function()
+          local o = setmetatable({}, C)
+          o:m(1); o:m(2)
+          w[1] = o
+        end)()
+        full_gc()
+        assert.is_nil(w[1])
+        local i = methodcache.info(C.m)
+        assert.are.equal(1, i.instances)
+        assert.are.equal(1, i.currsize)
+        assert.are.equal(keep, keep:m(1))
+        assert.are.equal(3, C.calls)
+      end)
+
+      it("collects a cycle between two objects' caches (a:m(b) is b, b:m(a) is a)", function()
+        local C = new_class(function(_, other) return other end)
+        local w = weak()
+        ;(function()
+          local a, b = setmetatable({}, C), setmetatable({}, C)
+          assert(a:m(b) == b)
+          assert(b:m(a) == a)
+          w[1], w[2] = a, b
+        end)()
+        assert.are.equal(2, methodcache.info(C.m).instances)
+        full_gc()
+        assert.is_nil(w[1])
+        assert.is_nil(w[2])
+        assert.are.equal(0, methodcache.info(C.m).instances)
+        assert.are.equal(0, methodcache.info(C.m).currsize)
+      end)
+
+      it("collects an object with a __gc metamethod after two collections", function()
+        local finalized = 0
+        local C = {}
+        C.__index = C
+        C.__gc = function() finalized = finalized + 1 end
+        C.m = methodcache.method(function(self) return self end)
+        local w = weak()
+        ;(function()
+          local o = setmetatable({}, C)
+          o:m(1)
+          w[1] = o
+        end)()
+        full_gc()
+        collectgarbage()
+        assert.are.equal(1, finalized)
+        assert.is_nil(w[1])
+        assert.are.equal(0, methodcache.info(C.m).instances)
+        assert.are.equal(0, methodcache.info(C.m).currsize)
+      end)
+
+      it("collects 100,000 short-lived objects and returns memory to its baseline", function()
+        local C = new_class(function(self, x) return self, x end)
+        local function churn(n)
+          for i = 1, n do
+            local o = setmetatable({}, C)
+            o:m(i)
+            o:m(i)
+          end
+        end
+        churn(1000) -- warm up: the method's internal tables exist from now on
+        full_gc()
+        local baseline = collectgarbage("count")
+        churn(100000)
+        full_gc()
+        local grown = collectgarbage("count") - baseline
+        local i = methodcache.info(C.m)
+        assert.are.equal(0, i.instances)
+        assert.are.equal(0, i.currsize)
+        assert.are.equal(101000, C.calls)
+        assert.is_true(grown < 1024,
+          ("memory grew by %.0f KiB after collecting 100,000 objects"):format(grown))
+      end)
+    end)
+
+    describe("object arguments", function()
+      local function arg_dropped(make, label, result)
+        it("does not keep a " .. label .. " argument alive when the result " .. result.label, function()
+          local C = new_class(function(_, a) return result.f(a) end)
+          local o = setmetatable({}, C)
+          o:m("plain")
+          local w = weak()
+          ;(function()
+            local a = make()
+            o:m(a)
+            o:m(a, 2)
+            assert(o:m(a) ~= nil)
+            w[1] = a
+          end)()
+          assert.are.equal(3, methodcache.info(C.m, o).currsize)
+          full_gc()
+          assert.is_nil(w[1])
+          assert.are.equal(1, methodcache.info(C.m, o).currsize)
+          assert.are.equal(1, methodcache.info(C.m).currsize)
+          -- the object itself and its remaining entry are fine
+          o:m("plain")
+          assert.are.equal(3, C.calls)
+        end)
+      end
+      local makers = {
+        { "table", function() return {} end },
+        { "function", function() local up = {}; return function() return up end end },
+        { "coroutine", function() return coroutine.create(function() end) end },
+        { "userdata", function() return methodcache.lru(1) end },
+      }
+      local results = {
+        { label = "is unrelated", f = function() return "r" end },
+        { label = "is the argument", f = function(a) return a end },
+        { label = "is a table holding the argument", f = function(a) return { a } end },
+        { label = "is a closure capturing the argument", f = function(a) return function() return a end end },
+      }
+      for _, mk in ipairs(makers) do
+        for _, r in ipairs(results) do arg_dropped(mk[2], mk[1], r) end
+      end
+
+      it("does not keep an argument alive through a cached free function", function()
+        local f = methodcache.cached(function(a) return { a } end)
+        local w = weak()
+        ;(function()
+          local a = {}
+          f(a); f(a)
+          w[1] = a
+        end)()
+        assert.are.equal(1, methodcache.info(f).currsize)
+        full_gc()
+        assert.is_nil(w[1])
+        assert.are.equal(0, methodcache.info(f).currsize)
+      end)
+
+      it("keeps the entries of live arguments across collections", function()
+        local C = new_class(function(_, a) return { a } end)
+        local o = setmetatable({}, C)
+        local a = {}
+        local r = o:m(a)
+        full_gc()
+        assert.are.equal(r, o:m(a))
+        assert.are.equal(1, C.calls)
+        assert.are.equal(1, methodcache.info(C.m, o).currsize)
+      end)
+
+      it("drops an entry when the second of two object arguments dies", function()
+        local C = new_class(function(_, a, b) return { a, b } end)
+        local o = setmetatable({}, C)
+        local a = {}
+        local w = weak()
+        ;(function()
+          local b = {}
+          o:m(a, b)
+          w[1] = b
+        end)()
+        full_gc()
+        assert.is_nil(w[1])
+        assert.are.equal(0, methodcache.info(C.m, o).currsize)
+      end)
+
+      it("never gives a dropped argument's result to a new object at a reused address", function()
+        local C = new_class(function(_, a) return a end, { maxsize = 100000 })
+        local o = setmetatable({}, C)
+        ;(function()
+          local a = {}
+          o:m(a)
+        end)()
+        full_gc()
+        assert.are.equal(0, methodcache.info(C.m, o).currsize)
+        local wrong = 0
+        local keep = {}
+        for i = 1, 20000 do
+          local t = {}
+          if o:m(t) ~= t then wrong = wrong + 1 end
+          if i % 2 == 0 then keep[#keep + 1] = t end
+          if i % 1000 == 0 then collectgarbage() end
+        end
+        assert.are.equal(0, wrong)
+        assert.are.equal(0, methodcache.info(C.m, o).hits)
+        assert.are.equal(20001, methodcache.info(C.m, o).misses)
+      end)
+
+      it("never gives a dropped object's cache to a new object at a reused address", function()
+        local C = new_class(function(self) return self end)
+        ;(function()
+          setmetatable({}, C):m(1)
+        end)()
+        full_gc()
+        local wrong = 0
+        for i = 1, 20000 do
+          local o = setmetatable({}, C)
+          if o:m(1) ~= o then wrong = wrong + 1 end
+          if i % 1000 == 0 then collectgarbage() end
+        end
+        assert.are.equal(0, wrong)
+        assert.are.equal(0, methodcache.info(C.m).hits)
+        assert.are.equal(20001, C.calls)
+      end)
+    end)
+
+    describe("a standalone lru cache", function()
+      it("drops entries whose table key was collected", function()
+        local c = methodcache.lru(10)
+        c:set("s", 1)
+        local keep = {}
+        c:set(keep, 2)
+        local w = weak()
+        ;(function()
+          for i = 1, 3 do
+            local k = {}
+            c:set(k, { k }) -- the value refers back to its key
+            w[i] = k
+          end
+          local f = function() return keep end
+          c:set(f, f)
+          w[4] = f
+        end)()
+        assert.are.equal(6, #c)
+        full_gc()
+        assert.are.equal(0, count(w))
+        assert.are.equal(2, #c)
+        assert.are.equal(2, c:stats().currsize)
+        local ks = {}
+        for k in pairs(c) do ks[#ks + 1] = k end
+        assert.are.equal(2, #ks)
+        assert.are.equal(keep, ks[1])
+        assert.are.equal("s", ks[2])
+        assert.are.equal(2, c:get(keep))
+      end)
+
+      it("never answers for a new table at a dropped key's reused address", function()
+        local c = methodcache.lru(100000)
+        ;(function()
+          for _ = 1, 100 do c:set({}, "stale") end
+        end)()
+        full_gc()
+        assert.are.equal(0, #c)
+        local wrong = 0
+        for i = 1, 20000 do
+          local t = {}
+          if c:get(t) ~= nil or c:has(t) or c:peek(t) ~= nil then wrong = wrong + 1 end
+          if i % 1000 == 0 then collectgarbage() end
+        end
+        assert.are.equal(0, wrong)
+        assert.are.equal(0, c:stats().hits)
+      end)
+
+      it("lets the cache itself be collected with its entries", function()
+        local w = weak()
+        ;(function()
+          local c = methodcache.lru(4)
+          local k = {}
+          c:set(k, c)
+          w[1], w[2] = c, k
+        end)()
+        full_gc()
+        assert.is_nil(w[1])
+        assert.is_nil(w[2])
+      end)
+    end)
+
+    describe("finalized caches reached again", function()
+      it("do not crash when another object's __gc calls the cached method", function()
+        local C = new_class(function(_, x) return x * 2 end)
+        local outcomes = {}
+        local function setup()
+          -- the resurrector's __gc is set first, so it runs after the caches' own finalizers
+          local r = setmetatable({}, {
+            __gc = function(self)
+              local ok, v = pcall(function() return self.obj:m(21) end)
+              outcomes[#outcomes + 1] = { ok = ok, v = v }
+              ok, v = pcall(function() return methodcache.info(C.m, self.obj).currsize end)
+              outcomes[#outcomes + 1] = { ok = ok, v = v }
+            end,
+          })
+          local o = setmetatable({}, C)
+          o:m(21)
+          r.obj = o
+        end
+        for _ = 1, 50 do setup() end
+        full_gc()
+        full_gc()
+        assert.are.equal(100, #outcomes)
+        -- a clean error is acceptable, a wrong value or a crash is not
+        for i = 1, #outcomes, 2 do
+          if outcomes[i].ok then assert.are.equal(42, outcomes[i].v) end
+        end
+        full_gc()
+        assert.are.equal(0, methodcache.info(C.m).instances)
+      end)
+
+      it("do not crash when another object's __gc uses a finalized lru cache", function()
+        local outcomes = {}
+        local function setup()
+          local r = setmetatable({}, {
+            __gc = function(self)
+              local c = self.cache
+              local ok = pcall(function()
+                c:set("k", 1); c:get("k"); c:peek("k"); c:has("k")
+                c:delete("k"); c:pop("k"); c:set({}, 2)
+                for _ in pairs(c) do end
+                c:clear(); c:stats()
+                return #c
+              end)
+              outcomes[#outcomes + 1] = ok
+            end,
+          })
+          local c = methodcache.lru(4)
+          c:set("x", {})
+          c:set({}, "y")
+          r.cache = c
+        end
+        for _ = 1, 50 do setup() end
+        full_gc()
+        full_gc()
+        assert.are.equal(50, #outcomes)
+      end)
+    end)
+  end)
+end
