@@ -62,8 +62,10 @@ HOST      = mchost
 LUALAYER  = build/mc_lualayer.h
 ROCKSPEC  = rockspec/methodcache-scm-1.rockspec
 
-# specs run by `make valgrind`: all of them unless told otherwise
+# specs run by `make valgrind`: all of them but those tagged #slow (busted
+# tags: it("does a million things #slow", ...)); they also see MC_VALGRIND=1
 VALGRIND_SPECS ?= spec
+VALGRIND_BUSTED_FLAGS ?= --exclude-tags=slow
 VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                   --show-leak-kinds=definite --num-callers=30 -q
 
@@ -138,7 +140,7 @@ valgrind:
 	fi
 	@echo "valgrind: busted $(VALGRIND_SPECS)"
 	@MC_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) $(LUA) "$$(command -v $(BUSTED))" \
-	  --ignore-lua -o utfTerminal $(VALGRIND_SPECS)
+	  --ignore-lua -o utfTerminal $(VALGRIND_BUSTED_FLAGS) $(VALGRIND_SPECS)
 
 # luarocks builds next to the sources, so it works on a copy; --deps-mode=none
 # keeps it offline (the only dependency is Lua itself)
