@@ -114,66 +114,8 @@ static size_t rng_below(mc_cache *c, size_t n) {
 
 
 /* {======================================================
-** Hashing
+** The hash table (mc_cache_find is inline, in mc_cache.h)
 ** ======================================================= */
-
-/* Eight bytes at a time, each word multiplied in and folded (splitmix64's
-** constants), then a final avalanche so that the low bits (the bucket
-** index) depend on every byte.  Keys are short (10 bytes for one number):
-** this is a handful of multiplications where a byte loop was dozens. */
-static uint64_t load8(const unsigned char *p) {
-  uint64_t w;
-  memcpy(&w, p, 8);
-  return w;
-}
-
-static uint64_t mix(uint64_t h, uint64_t w) {
-  h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-  return h ^ (h >> 29);
-}
-
-unsigned mc_hash(const void *key, size_t len, unsigned seed) {
-  const unsigned char *p = (const unsigned char *)key;
-  uint64_t h = (uint64_t)seed ^ ((uint64_t)len * 0x9E3779B97F4A7C15ULL);
-  if (len >= 8) {
-    size_t n = len;
-    for (; n > 8; p += 8, n -= 8)
-      h = mix(h, load8(p));
-    /* the last 8 bytes, overlapping what came before: no tail loop */
-    h = mix(h, load8((const unsigned char *)key + len - 8));
-  }
-  else {
-    uint64_t w = 0;
-    size_t i;
-    for (i = 0; i < len; i++)
-      w |= (uint64_t)p[i] << (8 * i);
-    h = mix(h, w);
-  }
-  h ^= h >> 32;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return (unsigned)h;
-}
-
-mc_entry *mc_cache_find(mc_cache *c, const void *key, size_t len, unsigned h) {
-  mc_entry *e;
-  if (c->nbuckets == 0)
-    return NULL;
-  for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext) {
-    if (e->hash == h && e->keylen == len) {
-      /* short keys (one or two numbers) compare without calling memcmp */
-      if (len >= 8 && len <= 16) {
-        const unsigned char *k = (const unsigned char *)key;
-        if (load8(e->key) == load8(k) &&
-            load8(e->key + len - 8) == load8(k + len - 8))
-          return e;
-      }
-      else if (memcmp(e->key, key, len) == 0)
-        return e;
-    }
-  }
-  return NULL;
-}
 
 /* Doubles the bucket array; a failed allocation just keeps longer chains. */
 static void rehash(mc_cache *c) {
@@ -330,7 +272,9 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
   mc_freq *f = NULL;
   if (len > 0xFFFFFFFFu)
     return NULL;
-  if (c->count >= c->nbuckets)
+  /* at most one entry per two buckets: fewer chains to walk on a hit,
+  ** for 4 to 8 bytes per entry */
+  if (c->count >= c->nbuckets / 2)
     rehash(c);
   if (c->nbuckets == 0)
     return NULL;

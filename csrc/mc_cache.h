@@ -19,6 +19,8 @@
 #define mc_cache_h
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 
@@ -103,8 +105,33 @@ void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
 void mc_cache_free(mc_cache *c);
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed);
 
-unsigned mc_hash(const void *key, size_t len, unsigned seed);
-mc_entry *mc_cache_find(mc_cache *c, const void *key, size_t len, unsigned h);
+/* Keys come hashed (mc_key.h hashes them while encoding).  The lookup is
+** inline: it is the hit path of every cached call. */
+static inline uint64_t mc_load8(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+static inline mc_entry *mc_cache_find(mc_cache *c, const void *key,
+                                      size_t len, unsigned h) {
+  const unsigned char *k = (const unsigned char *)key;
+  mc_entry *e;
+  if (c->nbuckets == 0)
+    return NULL;
+  for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext) {
+    if (e->hash == h && e->keylen == len) {
+      if (len >= 8 && len <= 16) {
+        if (mc_load8(e->key) == mc_load8(k) &&
+            mc_load8(e->key + len - 8) == mc_load8(k + len - 8))
+          return e;
+      }
+      else if (memcmp(e->key, key, len) == 0)
+        return e;
+    }
+  }
+  return NULL;
+}
 
 /* Allocates and links a new entry (the key must not be present); NULL when
 ** out of memory.  The caller makes room first with mc_cache_victim. */

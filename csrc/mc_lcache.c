@@ -130,7 +130,7 @@ static void pushpacked(lua_State *L, int first, int n) {
 ** Keys
 ** ======================================================= */
 
-static int encode_number(lua_State *L, int i, int typed, mc_kbuf *k) {
+MC_INLINE int encode_number(lua_State *L, int i, int typed, mc_kbuf *k) {
   lua_Number n;
   lua_Integer li;
   int isint;
@@ -222,7 +222,7 @@ static mc_node *step(lua_State *L, mc_lcore *lc, int hidx, int i,
 
 /* Encodes the value at 'i' (of type 't') if it is compared by value:
 ** returns 1, 0 for NaN (no key), -1 for an object (compared by identity). */
-static inline int encode_value(lua_State *L, int i, int t, int typed,
+MC_INLINE int encode_value(lua_State *L, int i, int t, int typed,
                                mc_kbuf *k) {
   switch (t) {
     case LUA_TNUMBER:
@@ -292,7 +292,7 @@ typedef struct keyctx {
 static int getkey(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
                   keyctx *kc, int create) {
   int st, pushed;
-  mc_key_begin(&kc->k, kc->buf, KEYBUF);
+  mc_key_begin(&kc->k, kc->buf, KEYBUF, lc->c.seed);
   st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create, &pushed);
   kc->extra = pushed;
   if (st == KEY_OK && kc->k.len > kc->k.cap) {
@@ -300,7 +300,7 @@ static int getkey(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
     unsigned char *box;
     lua_pop(L, pushed);
     box = (unsigned char *)lua_newuserdatauv(L, len, 0);
-    mc_key_begin(&kc->k, box, len);
+    mc_key_begin(&kc->k, box, len, lc->c.seed);
     st = encode(L, lc, hidx, first, last, &kc->k, &kc->node, create,
                 &pushed);
     kc->extra = 1 + pushed;
@@ -335,8 +335,7 @@ static void dropextra(lua_State *L, keyctx *kc, int n) {
 }
 
 static mc_entry *findkey(mc_cache *c, keyctx *kc) {
-  return mc_cache_find(c, kc->k.p, kc->k.len,
-                       mc_hash(kc->k.p, kc->k.len, c->seed));
+  return mc_cache_find(c, kc->k.p, kc->k.len, mc_key_hash(&kc->k));
 }
 
 /* The object of the j-th object item of 'e''s key (0-based, 'depth' in all). */
@@ -676,7 +675,7 @@ int mc_lcache_fetch(lua_State *L, mc_handle *h, int hidx, int first,
   int i, n;
   if (lc->closed || mc_cache_dirty(c) || timed(c))
     return lookup(L, h, hidx, first, last, all);
-  mc_key_begin(&k, buf, KEYBUF);
+  mc_key_begin(&k, buf, KEYBUF, c->seed);
   for (i = first; i <= last; i++) {
     int r = encode_value(L, i, lua_type(L, i), lc->typed, &k);
     if (r <= 0)
@@ -684,15 +683,20 @@ int mc_lcache_fetch(lua_State *L, mc_handle *h, int hidx, int first,
   }
   if (k.len > k.cap)
     return lookup(L, h, hidx, first, last, all);
-  e = mc_cache_find(c, buf, k.len, mc_hash(buf, k.len, c->seed));
+  mc_key_end(&k, NULL);
+  e = mc_cache_find(c, buf, k.len, mc_key_hash(&k));
   if (e == NULL) {
     c->stats.misses++;
     return MC_MISS;
   }
   mc_cache_touch(c, e);
   c->stats.hits++;
-  if (!intable(e))
-    return pushvalues(L, e, 0, 0);
+  switch (e->vtag) {  /* the inline values of pushvalues(), inline */
+    case VT_INT: lua_pushinteger(L, (lua_Integer)e->v.i); return 1;
+    case VT_FLT: lua_pushnumber(L, (lua_Number)e->v.n); return 1;
+    case VT_ONE: case VT_PACK: break;
+    default: return pushvalues(L, e, 0, 0);
+  }
   lua_getiuservalue(L, hidx, MC_UV_ROOT);
   n = pushvalues(L, e, lua_gettop(L), 0);
   lua_rotate(L, -(n + 1), -1);
@@ -787,7 +791,7 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
     evict(L, lc, hidx, weight, NULL, &pd);
     st = getkey(L, lc, hidx, first, last, &kc, 1);
     e = mc_cache_insert(c, kc.k.p, kc.k.len,
-                        mc_hash(kc.k.p, kc.k.len, c->seed), weight, kc.node);
+                        mc_key_hash(&kc.k), weight, kc.node);
     if (e == NULL) {
       prune(L, lc, hidx, kc.node);
       luaL_error(L, "methodcache: not enough memory");

@@ -2,13 +2,15 @@
 ** mc_lmethod.c: cached methods and functions.
 **
 ** A cached method is a C closure; its upvalues are
-**   1  the mc_method userdata (options, totals);
+**   1  the mc_method, as a light userdata (a full userdata's address takes
+**      more loads to compute, and this is read on every call);
 **   2  methods: a weak-keyed table self -> cache handle (an ephemeron: the
 **      cache, its values and whatever they point to never keep self alive);
 **      functions: the one cache handle;
 **   3  the wrapped function;
 **   4  the factory (decorator form), or the shared table of option
-**      functions given to every per-object cache (options form).
+**      functions given to every per-object cache (options form);
+**   5  the mc_method userdata itself, which upvalue 1 points into.
 ** The hit path is m_call -> mc_lcache_fetch; misses call the function with
 ** lua_callk so that it may yield, and store in the continuation.
 */
@@ -307,11 +309,12 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   else
     newcache(L, m, 4);
   /* stack: fn, _, m, upvalue 4, upvalue 2 */
-  lua_pushvalue(L, 3);
+  lua_pushlightuserdata(L, m);
   lua_pushvalue(L, 5);
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 4);
-  lua_pushcclosure(L, m_call, 4);
+  lua_pushvalue(L, 3);
+  lua_pushcclosure(L, m_call, 5);
   return 1;
 }
 

@@ -26,6 +26,14 @@ enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
 
 #define MC_HAS(o)  (1 << (o))
 
+/* for the few functions of the hit path that the compiler would not inline
+** because they have a second, colder caller */
+#if defined(__GNUC__)
+#define MC_INLINE  static inline __attribute__((always_inline))
+#else
+#define MC_INLINE  static inline
+#endif
+
 typedef struct mc_lcore {
   mc_cache c;
   int closed;               /* finalized: C memory gone, acts empty */
