@@ -16,6 +16,7 @@ LFU, FIFO, RR, TTL, TLRU, unbounded) held in weak-keyed tables: an object
 whose last outside reference is dropped is collected with its cache, even
 when a cached value refers back to it.
 ]],
+  license = "MIT",  -- see LICENSE
   labels = { "cache", "memoize", "lru", "weak" },
 }
 dependencies = {
