@@ -1,0 +1,33 @@
+-- bench/bytes.lua: memory per cached entry of one variant, in a process of its own
+-- (so that memory freed by an earlier measurement cannot be reused by this one).
+--   INTERPRETER bench/bytes.lua VARIANT ENTRIES
+-- prints "<Lua heap bytes per entry> <resident memory bytes per entry>".
+-- The Lua heap is collectgarbage("count"); resident memory (VmRSS) also sees memory
+-- that C code allocates outside the Lua heap's accounting.
+
+local here = (arg and arg[0] and arg[0]:match("^(.*)[/\\]")) or "bench"
+local lib = assert(loadfile(here .. "/lib.lua"))()
+local V = lib.load("variants.lua")
+
+local variant, entries = arg[1], math.tointeger(tonumber(arg[2]))
+assert(V.labels[variant] and entries, "usage: bytes.lua VARIANT ENTRIES")
+
+local function rss()
+  local f = io.open("/proc/self/status")
+  if not f then return 0 / 0 end
+  local kb
+  for line in f:lines() do
+    kb = kb or tonumber(line:match("^VmRSS:%s*(%d+)"))
+  end
+  f:close()
+  return (kb or 0 / 0) * 1024
+end
+
+local m = V.make(variant, entries)
+local obj = { k = 1 }
+-- Sparse integer keys (i * 1000003) land in a table's hash part, as most real
+-- arguments would; 1, 2, 3... would fill a Lua table's cheaper array part.
+local heap0, rss0 = lib.bytes(), rss()
+for i = 1, entries do m(obj, i * 1000003) end
+local heap1, rss1 = lib.bytes(), rss()
+print(string.format("%.2f %.2f", (heap1 - heap0) / entries, (rss1 - rss0) / entries))

@@ -1,0 +1,93 @@
+-- bench/run.lua: methodcache's benchmarks, printed and saved to bench/results/latest.md.
+--
+-- Run:  make bench
+--   or  ./mchost bench/run.lua
+--   or  LUA_PATH='lua/?.lua' LUA_CPATH='build/?.so' lua5.4 bench/run.lua
+-- Environment: BENCH_TARGET (seconds per repetition, default 0.2), BENCH_REPS (default 5).
+--
+-- Each benchmark is a file in bench/ that returns sections (see lib.lua); to add one,
+-- add its file name to BENCHMARKS.
+
+local here = (arg and arg[0] and arg[0]:match("^(.*)[/\\]")) or "bench"
+local lib = assert(loadfile(here .. "/lib.lua"))()
+
+local BENCHMARKS = {
+  "methods.lua",  -- hit, miss+evict, bytes per entry; against hand-written Lua
+  "policies.lua", -- every policy at 10^3, 10^5, 10^6 entries
+}
+
+local HIT_TARGET = 1.30 -- issue 2: a hit costs at most 1.3x the hand-written memo
+
+io.stdout:setvbuf("line") -- show each table as soon as it is measured
+local t0 = os.clock()
+local wall0 = os.time()
+local info = lib.sysinfo()
+print(string.format("methodcache %s, %s, %s", info.methodcache, info.lua, info.cpu))
+print(string.format("best of %d repetitions of ~%.2f s each; CPU time (os.clock)", lib.reps,
+  lib.target))
+print()
+
+local all, summary = {}, {}
+for _, file in ipairs(BENCHMARKS) do
+  local sections, s = lib.load(file)
+  for _, sec in ipairs(sections) do
+    lib.print_section(sec)
+    all[#all + 1] = sec
+  end
+  for k, v in pairs(s or {}) do summary[k] = v end
+end
+
+local verdict = {}
+if summary.hit_ratio then
+  verdict[#verdict + 1] = string.format(
+    "hit ratio methodcache/hand-memo = %.2fx (target <= %.2fx)%s", summary.hit_ratio,
+    HIT_TARGET, summary.hit_ratio <= HIT_TARGET and "" or "  ** above target **")
+end
+if summary.hit_vs_lualru then
+  verdict[#verdict + 1] = string.format(
+    "plain-Lua LRU/methodcache: hit %.2fx, miss+evict %.2fx slower",
+    summary.hit_vs_lualru, summary.miss_vs_lualru)
+end
+if summary.bytes_over_memo then
+  verdict[#verdict + 1] = string.format(
+    "methodcache uses %.0f bytes per entry more than the hand memo (resident memory)",
+    summary.bytes_over_memo)
+end
+for _, v in ipairs(verdict) do print(v) end
+print(string.format("(whole run: %.1f s of CPU time, about %d s of wall time)", os.clock() - t0,
+  os.time() - wall0))
+
+-- The results file.
+local md = {
+  "# methodcache benchmark results",
+  "",
+  string.format("- date: %s", info.date),
+  string.format("- methodcache: %s", info.methodcache),
+  string.format("- Lua: %s", info.lua),
+  string.format("- CPU: %s", info.cpu),
+  string.format("- method: CPU time (os.clock), best of %d repetitions of ~%.2f s each", lib.reps,
+    lib.target),
+  "- produced by `bench/run.lua` (`make bench`); numbers from a shared machine vary by 10-20%",
+  "",
+}
+for _, sec in ipairs(all) do md[#md + 1] = lib.md_section(sec) end
+md[#md + 1] = "## Summary"
+md[#md + 1] = ""
+for _, v in ipairs(verdict) do md[#md + 1] = "- " .. v end
+md[#md + 1] = ""
+
+local dir = here .. "/results"
+local path = dir .. "/latest.md"
+local f = io.open(path .. ".tmp", "w")
+if not f then
+  os.execute("mkdir -p '" .. dir .. "'")
+  f = io.open(path .. ".tmp", "w")
+end
+if f then
+  f:write(table.concat(md, "\n"))
+  f:close()
+  assert(os.rename(path .. ".tmp", path))
+  print("results written to " .. path)
+else
+  print("could not write " .. path)
+end
