@@ -491,15 +491,19 @@ static int pushvalues(lua_State *L, mc_entry *e, int tidx, int packed) {
   return n;
 }
 
-/* Pushes the table holding the values of the entries of 'node'. */
-static void pushowner(lua_State *L, int hidx, mc_node *node) {
+/* Pushes the table holding the values of the entries of 'node'.  Returns
+** 0 (and pushes nil) when that table is gone: its object died and the
+** collector cleared it, but the node's finalizer has not run yet (with the
+** incremental collector it runs steps later).  Such a node is dying: its
+** entries are zombies already. */
+static int pushowner(lua_State *L, int hidx, mc_node *node) {
+  int t;
   if (node == NULL)
-    lua_getiuservalue(L, hidx, MC_UV_ROOT);
-  else {
-    pushnodes(L, hidx);
-    lua_rawgetp(L, -1, node);
-    lua_remove(L, -2);
-  }
+    return lua_getiuservalue(L, hidx, MC_UV_ROOT) == LUA_TTABLE;
+  pushnodes(L, hidx);
+  t = lua_rawgetp(L, -1, node);
+  lua_remove(L, -2);
+  return t == LUA_TTABLE;
 }
 
 /* Empty live nodes leave the tree, so that a long-lived object argument
@@ -509,18 +513,22 @@ static void prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n) {
          n->nchildren == 0) {
     mc_node *p = n->parent;
     pushnodes(L, hidx);
-    if (lua_rawgetp(L, -1, n) == LUA_TTABLE) {
-      lua_rawgeti(L, -1, 1);
-      ((mc_sentinel *)lua_touserdata(L, -1))->node = NULL;
-      lua_pop(L, 1);
-      pushowner(L, hidx, p);
-      lua_rawgeti(L, -2, 2);
-      lua_pushnil(L);
-      lua_rawset(L, -3);
-      lua_pop(L, 1);
-      lua_pushnil(L);
-      lua_rawsetp(L, -3, n);
+    if (lua_rawgetp(L, -1, n) != LUA_TTABLE) {
+      /* dying (see pushowner): its finalizer will free it, and its
+      ** sentinel still points to it, so it must not be freed now */
+      lua_pop(L, 2);
+      return;
     }
+    lua_rawgeti(L, -1, 1);
+    ((mc_sentinel *)lua_touserdata(L, -1))->node = NULL;
+    lua_pop(L, 1);
+    pushowner(L, hidx, p);  /* alive: it holds the child's table */
+    lua_rawgeti(L, -2, 2);
+    lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawsetp(L, -3, n);
     lua_pop(L, 2);
     mc_node_detach(&lc->c, n);
     n = p;
@@ -533,11 +541,13 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
                 pending *pd, const char *reason) {
   mc_node *node = e->node;
   int t;
-  if (node != NULL && node->state != MC_NODE_LIVE) {
+  if ((node != NULL && node->state != MC_NODE_LIVE) ||
+      !pushowner(L, hidx, node)) {
+    if (node != NULL && node->state == MC_NODE_LIVE)
+      lua_pop(L, 1);  /* the nil of a dying node */
     mc_cache_remove(&lc->c, e);
     return 0;
   }
-  pushowner(L, hidx, node);
   t = lua_gettop(L);
   if (pd->idx != 0) {
     luaL_checkstack(L, 4, NULL);
@@ -825,7 +835,10 @@ void mc_lcache_clear(lua_State *L, int hidx) {
       if ((e->node != NULL && e->node->state != MC_NODE_LIVE) ||
           (timed(c) && !(now < e->expires)))
         continue;
-      pushowner(L, hidx, e->node);
+      if (!pushowner(L, hidx, e->node)) {
+        lua_pop(L, 1);
+        continue;
+      }
       pushkey(L, hidx, e);
       lua_rawseti(L, pd.idx, ++pd.n);
       pushvalues(L, e, lua_gettop(L), 1);
@@ -1211,7 +1224,10 @@ static int c_pairs(lua_State *L) {
       if ((e->node != NULL && e->node->state != MC_NODE_LIVE) ||
           (timed(c) && !(now < e->expires)))
         continue;
-      pushowner(L, 1, e->node);
+      if (!pushowner(L, 1, e->node)) {
+        lua_pop(L, 1);
+        continue;
+      }
       pushkey(L, 1, e);
       lua_rawseti(L, 2, ++n);
       pushvalues(L, e, 3, 1);
