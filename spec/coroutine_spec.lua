@@ -115,7 +115,10 @@ describe("a cached method that yields", function()
     local C = {}
     C.__index = C
     C.inner = methodcache.method(function(_, x) coroutine.yield("inner"); return x + 1 end)
-    C.outer = methodcache.method(function(self, x) coroutine.yield("outer"); return self:inner(x) * 10 end)
+    C.outer = methodcache.method(function(self, x)
+      coroutine.yield("outer")
+      return self:inner(x) * 10
+    end)
     local o = setmetatable({}, C)
     local co = coroutine.wrap(function() return o:outer(1) end)
     assert.are.equal("outer", co())
@@ -197,6 +200,15 @@ describe("a cached method that yields", function()
     coroutine.resume(co)
     assert.is_true(coroutine.close(co))
     assert.are.equal(0, methodcache.info(C.m, o).currsize)
+  end)
+
+  it("yields through a pcall around the cached call", function()
+    local C = yielding_class(1)
+    local o = setmetatable({}, C)
+    local co = coroutine.wrap(function() return pcall(o.m, o, 8) end)
+    assert.are.equal("waiting 1", co())
+    assert.are.same({ true, 16 }, { co() })
+    assert.are.equal(1, methodcache.info(C.m, o).currsize)
   end)
 
   it("works for a cached free function that yields", function()

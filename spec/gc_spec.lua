@@ -181,7 +181,8 @@ for _, mode in ipairs({ "incremental", "generational" }) do
 
     describe("object arguments", function()
       local function arg_dropped(make, label, result)
-        it("does not keep a " .. label .. " argument alive when the result " .. result.label, function()
+        it("does not keep a " .. label .. " argument alive when the result " .. result.label,
+        function()
           local C = new_class(function(_, a) return result.f(a) end)
           local o = setmetatable({}, C)
           o:m("plain")
@@ -213,7 +214,8 @@ for _, mode in ipairs({ "incremental", "generational" }) do
         { label = "is unrelated", f = function() return "r" end },
         { label = "is the argument", f = function(a) return a end },
         { label = "is a table holding the argument", f = function(a) return { a } end },
-        { label = "is a closure capturing the argument", f = function(a) return function() return a end end },
+        { label = "is a closure capturing the argument",
+          f = function(a) return function() return a end end },
       }
       for _, mk in ipairs(makers) do
         for _, r in ipairs(results) do arg_dropped(mk[2], mk[1], r) end
@@ -277,6 +279,7 @@ for _, mode in ipairs({ "incremental", "generational" }) do
           if i % 1000 == 0 then collectgarbage() end
         end
         assert.are.equal(0, wrong)
+        assert.are.equal(10000, #keep)
         assert.are.equal(0, methodcache.info(C.m, o).hits)
         assert.are.equal(20001, methodcache.info(C.m, o).misses)
       end)
@@ -296,6 +299,73 @@ for _, mode in ipairs({ "incremental", "generational" }) do
         assert.are.equal(0, wrong)
         assert.are.equal(0, methodcache.info(C.m).hits)
         assert.are.equal(20001, C.calls)
+      end)
+    end)
+
+    describe("random calls, deaths and collections", function()
+      it("never return a result computed for another object or other arguments", function()
+        local seed = tonumber(os.getenv("METHODCACHE_SEED")) or 20240612
+        math.randomseed(seed)
+        local C = new_class(function(self, ...)
+          return { self = self, n = select("#", ...), ... }
+        end, { maxsize = 6 })
+        local steps = 20000
+        local function fail(i, msg)
+          error(("seed=%d step %d: %s (set METHODCACHE_SEED=%d to replay)")
+            :format(seed, i, msg, seed), 2)
+        end
+        local function new_arg()
+          local r = math.random(1, 4)
+          if r == 1 then return {} end
+          if r == 2 then local up = {}; return function() return up end end
+          if r == 3 then return coroutine.create(function() end) end
+          return methodcache.lru(1)
+        end
+        -- in a helper, so that no dead register of the spec keeps anything alive
+        local function run()
+          local objs, pool = {}, {}
+          for j = 1, 8 do objs[j] = setmetatable({}, C); pool[j] = new_arg() end
+          local function pick()
+            local r = math.random(1, 8)
+            if r == 1 then return nil end
+            if r == 2 then return math.random(1, 3) end
+            if r == 3 then return math.random(1, 3) + 0.0 end
+            if r == 4 then return "s" .. math.random(1, 3) end
+            if r == 5 then return false end
+            return pool[math.random(1, #pool)]
+          end
+          for i = 1, steps do
+            -- drop and replace objects and arguments now and then
+            if math.random(1, 20) == 1 then objs[math.random(1, 8)] = setmetatable({}, C) end
+            if math.random(1, 10) == 1 then pool[math.random(1, 8)] = new_arg() end
+            local o = objs[math.random(1, 8)]
+            local n = math.random(0, 3)
+            local args = {}
+            for j = 1, n do args[j] = pick() end
+            local r = o:m(table.unpack(args, 1, n))
+            if not rawequal(r.self, o) then fail(i, "result of another object") end
+            if r.n ~= n then fail(i, ("%d results for %d arguments"):format(r.n, n)) end
+            for j = 1, n do
+              if not rawequal(r[j], args[j]) then
+                fail(i, ("argument %d: got %s for %s"):format(j, tostring(r[j]), tostring(args[j])))
+              end
+            end
+            if i % 97 == 0 then collectgarbage("step") end
+            if i % 2000 == 0 then
+              collectgarbage()
+              local per = methodcache.info(C.m, objs[1])
+              if per.currsize > 6 then fail(i, "currsize " .. per.currsize .. " > maxsize 6") end
+            end
+          end
+        end
+        run()
+        local i = methodcache.info(C.m)
+        assert.are.equal(steps, i.hits + i.misses)
+        assert.are.equal(steps, C.calls + i.hits)
+        full_gc()
+        i = methodcache.info(C.m)
+        assert.are.equal(0, i.instances)
+        assert.are.equal(0, i.currsize)
       end)
     end)
 

@@ -29,7 +29,8 @@ describe("methodcache.lru", function()
 
     it("rejects a negative maxsize with the contract's message", function()
       local err = error_of(function() local _ = methodcache.lru(-1) end)
-      assert.matches("bad argument #1 to 'lru' (maxsize must be a non-negative integer)", err, 1, true)
+      assert.matches("bad argument #1 to 'lru' (maxsize must be a non-negative integer)",
+        err, 1, true)
     end)
 
     it("rejects a string maxsize with a type error", function()

@@ -23,6 +23,8 @@ end
 
 local function pack(...) return { n = select("#", ...), ... } end
 
+local FACTORY_ERROR = "methodcache: the cache factory must return a new methodcache cache (got"
+
 describe("methodcache", function()
   it("has version 0.1.0", function()
     assert.are.equal("0.1.0", methodcache.version)
@@ -53,7 +55,7 @@ describe("methodcache(factory) decorator", function()
     local P = {}
     P.__index = P
     P.m = methodcache(function() made = made + 1; return methodcache.lru(4) end)(
-      function(self, x) return x end)
+      function(_, x) return x end)
     local a, b = setmetatable({}, P), setmetatable({}, P)
     assert.are.equal(0, made)
     a:m(1); a:m(2); a:m(1)
@@ -83,7 +85,7 @@ describe("methodcache(factory) decorator", function()
       return setmetatable({}, P):m(1)
     end)
     assert.is_false(ok)
-    assert.matches("methodcache: the cache factory must return a new methodcache cache (got", err, 1, true)
+    assert.matches(FACTORY_ERROR, err, 1, true)
   end)
 
   it("refuses a factory that returns the same cache twice", function()
@@ -94,9 +96,30 @@ describe("methodcache(factory) decorator", function()
     local a, b = setmetatable({}, P), setmetatable({}, P)
     assert.are.equal(1, a:m(1))
     local err = error_of(function() local _ = b:m(1) end)
-    assert.matches("methodcache: the cache factory must return a new methodcache cache (got", err, 1, true)
+    assert.matches(FACTORY_ERROR, err, 1, true)
     -- the first object's cache still works
     assert.are.equal(1, a:m(1))
+  end)
+
+  it("passes a factory's error through and calls the factory again next time", function()
+    local tries = 0
+    local P = {}
+    P.__index = P
+    P.m = methodcache(function()
+      tries = tries + 1
+      if tries == 1 then error("factory failed") end
+      return methodcache.lru(3)
+    end)(function(_, x) return x end)
+    local p = setmetatable({}, P)
+    local ok, err = pcall(function() local r = p:m(1); return r end)
+    assert.is_false(ok)
+    assert.matches("factory failed$", err)
+    assert.are.equal(0, methodcache.info(P.m).instances)
+    assert.are.equal(1, p:m(1))
+    assert.are.equal(1, p:m(1))
+    assert.are.equal(2, tries)
+    assert.are.equal(1, methodcache.info(P.m).instances)
+    assert.are.equal(1, methodcache.info(P.m, p).hits)
   end)
 
   it("refuses a factory that is not a function", function()
@@ -148,18 +171,24 @@ describe("methodcache.method", function()
   end)
 
   it("rejects an unknown policy with the contract's message", function()
-    local err = error_of(function() local _ = methodcache.method(function() end, { policy = "xyz" }) end)
+    local err = error_of(function()
+      local _ = methodcache.method(function() end, { policy = "xyz" })
+    end)
     assert.matches("bad argument #2 to 'method' (unknown policy 'xyz')", err, 1, true)
   end)
 
   it("rejects an unknown option, naming it", function()
-    local err = error_of(function() local _ = methodcache.method(function() end, { maxsise = 3 }) end)
+    local err = error_of(function()
+      local _ = methodcache.method(function() end, { maxsise = 3 })
+    end)
     assert.matches("bad argument #2 to 'method'", err, 1, true)
     assert.matches("maxsise", err, 1, true)
   end)
 
   it("rejects a negative maxsize option", function()
-    local err = error_of(function() local _ = methodcache.method(function() end, { maxsize = -1 }) end)
+    local err = error_of(function()
+      local _ = methodcache.method(function() end, { maxsize = -1 })
+    end)
     assert.matches("bad argument #2 to 'method'", err, 1, true)
   end)
 end)
@@ -167,7 +196,8 @@ end)
 describe("methodcache.cached", function()
   it("caches a free function in one shared cache", function()
     local calls = 0
-    local sq = methodcache.cached(function(x) calls = calls + 1; return x * x end, { maxsize = 1000 })
+    local sq = methodcache.cached(function(x) calls = calls + 1; return x * x end,
+      { maxsize = 1000 })
     assert.are.equal(9, sq(3))
     assert.are.equal(9, sq(3))
     assert.are.equal(16, sq(4))
@@ -210,6 +240,26 @@ describe("methodcache.cached", function()
     assert.are.equal(91, i.misses)
     assert.are.equal(88, i.hits)
     assert.are.equal(91, i.currsize)
+  end)
+end)
+
+describe("memoized recursion deeper than the C stack allows", function()
+  it("raises a clean error and leaves the cache consistent", function()
+    -- each level is a C call (the cached function calls back into Lua), so Lua's
+    -- C-call limit (LUAI_MAXCCALLS, 200) bounds the depth; 150 must work
+    local depth
+    depth = methodcache.cached(function(n)
+      if n == 0 then return 0 end
+      return depth(n - 1) + 1
+    end, { maxsize = 10000 })
+    assert.are.equal(150, depth(150))
+    local ok = pcall(depth, 100000)
+    assert.is_false(ok)
+    local i = methodcache.info(depth)
+    assert.is_true(i.currsize <= 10000)
+    -- climbing in steps stays within the limit and gives right answers
+    for n = 300, 3000, 100 do assert.are.equal(n, depth(n)) end
+    assert.are.equal(3001, methodcache.info(depth).currsize)
   end)
 end)
 
@@ -263,6 +313,15 @@ describe("methodcache.clear", function()
     assert.are.equal(1, methodcache.info(C.m, b).currsize)
     a:m(1); b:m(1)
     assert.are.equal(3, C.calls)
+  end)
+
+  it("accepts clear(f, obj) for an object that has no cache", function()
+    local C = class_with(function(_, x) return x end)
+    local o = C.new("o")
+    methodcache.clear(C.m, o)
+    assert.are.equal(0, methodcache.info(C.m).instances)
+    o:m(1)
+    assert.are.equal(1, methodcache.info(C.m, o).currsize)
   end)
 
   it("empties the shared cache of a cached function", function()
@@ -384,7 +443,11 @@ describe("method keys", function()
   end)
 
   it("handles many arguments", function()
-    local C = class_with(function(_, ...) local s = 0; for i = 1, select("#", ...) do s = s + select(i, ...) end; return s end)
+    local C = class_with(function(_, ...)
+      local s = 0
+      for i = 1, select("#", ...) do s = s + select(i, ...) end
+      return s
+    end)
     local o = C.new("o")
     local args = {}
     for i = 1, 40 do args[i] = i end
@@ -512,7 +575,9 @@ describe("method errors", function()
 
   it("keeps the error's position: the method's own line", function()
     local line
-    local C = class_with(function() line = debug.getinfo(1, "l").currentline; error("boom-line") end)
+    local C = class_with(function()
+      line = debug.getinfo(1, "l").currentline; error("boom-line")
+    end)
     local o = C.new("o")
     local _, err = pcall(function() return o:m() end)
     assert.are.equal(("spec/method_spec.lua:%d: boom-line"):format(line), err)
@@ -582,15 +647,15 @@ describe("wrong use of a cached method", function()
   it("says to use ':' when self is a number", function()
     local p = setmetatable({}, P)
     local err = error_of(function() local _ = p.dist(5) end)
-    assert.matches("bad argument #1 to 'dist' (self is a number: call the method with ':', as in obj:dist(...))",
-      err, 1, true)
+    assert.matches("bad argument #1 to 'dist' (self is a number: " ..
+      "call the method with ':', as in obj:dist(...))", err, 1, true)
   end)
 
   it("says to use ':' when self is a boolean", function()
     local p = setmetatable({}, P)
     local err = error_of(function() local _ = p.dist(true) end)
-    assert.matches("bad argument #1 to 'dist' (self is a boolean: call the method with ':', as in obj:dist(...))",
-      err, 1, true)
+    assert.matches("bad argument #1 to 'dist' (self is a boolean: " ..
+      "call the method with ':', as in obj:dist(...))", err, 1, true)
   end)
 
   it("says to use ':' when self is nil", function()
@@ -661,7 +726,8 @@ describe("re-entrancy", function()
     assert.are.equal(1, methodcache.info(C.m).hits)
   end)
 
-  it("stays consistent when a method causes evictions of a maxsize=2 cache while running", function()
+  it("stays consistent when a method evicts entries of its maxsize=2 cache while running",
+  function()
     local C = {}
     C.__index = C
     local calls = 0

@@ -95,7 +95,10 @@ describe("a cached method of a plain metatable class", function()
   it("works through an __index table", function()
     local Acc = { calls = 0 }
     Acc.__index = Acc
-    Acc.get = methodcache.method(function(self, k) Acc.calls = Acc.calls + 1; return self.base + k end)
+    Acc.get = methodcache.method(function(self, k)
+      Acc.calls = Acc.calls + 1
+      return self.base + k
+    end)
     local a = setmetatable({ base = 100 }, Acc)
     assert.are.equal(101, a:get(1))
     assert.are.equal(101, a:get(1))
@@ -118,7 +121,10 @@ describe("a cached method of a plain metatable class", function()
 
   it("works through an __index function", function()
     local calls = 0
-    local m = methodcache.method(function(self, x) calls = calls + 1; return rawget(self, "v") * x end)
+    local m = methodcache.method(function(self, x)
+      calls = calls + 1
+      return rawget(self, "v") * x
+    end)
     local mt = { __index = function(_, k) if k == "m" then return m end end }
     local o = setmetatable({ v = 7 }, mt)
     assert.are.equal(14, o:m(2))
@@ -141,7 +147,8 @@ describe("a cached method of a plain metatable class", function()
     assert.are.equal(3, o:m(3))
     assert.are.equal(3, o:m(3))
     assert.are.equal(1, calls)
-    assert.are.same({}, (function() local t = {}; for k in next, o do t[#t + 1] = k end; return t end)())
+    -- nothing was stored in the object itself
+    assert.is_nil(next(o))
   end)
 
   it("keeps objects apart even when their __eq says they are equal", function()
