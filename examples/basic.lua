@@ -69,7 +69,7 @@ a:dist(b) -- a miss again
 show("after one more call", methodcache.info(Point.dist, a))
 
 -- Objects are not kept alive by their caches: drop b and collect.
-b = nil
+b = nil -- luacheck: ignore (drop the last reference)
 collectgarbage()
 collectgarbage()
 show("after b is collected", methodcache.info(Point.dist))

@@ -88,12 +88,12 @@ Sensor.__index = Sensor
 
 function Sensor:read(channel)
   cqueues.sleep(0.05) -- yields to the cqueues controller
-  return channel * 10
+  return channel * self.gain
 end
 
 Sensor.read = methodcache.method(Sensor.read)
 
-local s = setmetatable({}, Sensor)
+local s = setmetatable({ gain = 10 }, Sensor)
 local cq = cqueues.new()
 cq:wrap(function()
   local t0 = cqueues.monotime()

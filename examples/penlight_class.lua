@@ -83,7 +83,7 @@ print("bodies ran", work, "times in all")
 
 -- As always, the caches do not keep the objects alive.
 local watch = setmetatable({ tri, sq, c }, { __mode = "v" })
-tri, sq, c = nil, nil, nil
+tri, sq, c = nil, nil, nil -- luacheck: ignore (drop the last references)
 collectgarbage()
 collectgarbage()
 local alive = 0
