@@ -57,13 +57,28 @@ static void list_unlink(mc_link *x) {
 /* }====================================================== */
 
 
+/* The collector does not see memory taken through the allocator directly,
+** so each cache counts its own (stats().bytes, methodcache.memory()). */
+static void account(mc_cache *c, long long delta) {
+  c->bytes += delta;
+  if (c->total != NULL)
+    *c->total += delta;
+}
+
+static void *mem_realloc(mc_cache *c, void *p, size_t osize, size_t nsize) {
+  void *np = c->alloc(c->aud, p, osize, nsize);
+  if (np != NULL || nsize == 0)
+    account(c, (long long)nsize - (long long)(p != NULL ? osize : 0));
+  return np;
+}
+
 static void *mem_alloc(mc_cache *c, size_t n) {
-  return c->alloc(c->aud, NULL, 0, n);
+  return mem_realloc(c, NULL, 0, n);
 }
 
 static void mem_free(mc_cache *c, void *p, size_t n) {
   if (p != NULL)
-    c->alloc(c->aud, p, n, 0);
+    mem_realloc(c, p, n, 0);
 }
 
 static size_t entry_size(size_t keylen) {
@@ -207,9 +222,9 @@ static void freq_bump(mc_cache *c, mc_entry *e) {
 static int arr_reserve(mc_cache *c) {
   if (c->alen == c->acap) {
     size_t n = c->acap ? c->acap * 2 : 8;
-    mc_entry **na = (mc_entry **)c->alloc(c->aud, c->arr,
-                                          c->acap * sizeof(mc_entry *),
-                                          n * sizeof(mc_entry *));
+    mc_entry **na = (mc_entry **)mem_realloc(c, c->arr,
+                                             c->acap * sizeof(mc_entry *),
+                                             n * sizeof(mc_entry *));
     if (na == NULL)
       return 0;
     c->arr = na;

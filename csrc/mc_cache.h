@@ -98,6 +98,8 @@ typedef struct mc_cache {
   mc_link nodes;            /* every node not yet freed */
   mc_node *graveyard;       /* dead nodes waiting for mc_cache_purge */
   mc_stats stats;
+  long long bytes;          /* C memory held by this cache */
+  long long *total;         /* optional: C memory of all caches of a state */
 } mc_cache;
 
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,

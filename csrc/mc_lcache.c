@@ -23,6 +23,13 @@
 
 static const char weakk_key = 'k';   /* registry: metatable {__mode="k"} */
 static const char weakv_key = 'v';   /* registry: metatable {__mode="v"} */
+static const char memory_key = 'm';  /* registry: this state's mc_memory */
+
+/* C memory of every cache of a state; in the registry, so it outlives
+** every core (objects are freed only after all finalizers ran). */
+typedef struct mc_memory {
+  long long bytes;
+} mc_memory;
 
 /* how an entry's value is stored (mc_entry.vtag) */
 enum { VT_NONE, VT_NIL, VT_FALSE, VT_TRUE, VT_INT, VT_FLT, VT_LUD,
@@ -879,6 +886,8 @@ void mc_lcache_pushinfo(lua_State *L, mc_handle *h) {
   lua_setfield(L, -2, "expirations");
   lua_pushinteger(L, c ? c->currsize : 0);
   lua_setfield(L, -2, "currsize");
+  lua_pushinteger(L, c ? c->bytes : 0);
+  lua_setfield(L, -2, "bytes");
   if (h->core->c.policy == MC_UNBOUNDED)
     lua_pushnumber(L, HUGE_VAL);
   else
@@ -988,6 +997,9 @@ mc_handle *mc_lcache_new(lua_State *L, int policy, long long maxsize,
   seed = (unsigned)((size_t)lc >> 4) ^ (unsigned)(size_t)&seed;
   mc_cache_init(&lc->c, NULL, NULL, policy, maxsize, seed);
   lc->c.alloc = lua_getallocf(L, &lc->c.aud);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &memory_key);
+  lc->c.total = &((mc_memory *)lua_touserdata(L, -1))->bytes;
+  lua_pop(L, 1);
   lc->closed = 0;
   lc->bound = 0;
   lc->typed = 0;
@@ -1296,7 +1308,16 @@ static const luaL_Reg cache_meta[] = {
   {NULL, NULL}
 };
 
+/* methodcache.memory(): bytes of C memory held by all caches of this
+** state, which collectgarbage("count") does not include. */
+static int l_memory(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &memory_key);
+  lua_pushinteger(L, ((mc_memory *)lua_touserdata(L, -1))->bytes);
+  return 1;
+}
+
 static const luaL_Reg constructors[] = {
+  {"memory", l_memory},
   {"lru", l_lru},
   {"lfu", l_lfu},
   {"fifo", l_fifo},
@@ -1318,6 +1339,12 @@ int mc_lcache_open(lua_State *L) {
   lua_setfield(L, -2, "__mode");
   lua_rawsetp(L, LUA_REGISTRYINDEX, &weakv_key);
 
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &memory_key) != LUA_TUSERDATA) {
+    mc_memory *m = (mc_memory *)lua_newuserdatauv(L, sizeof(mc_memory), 0);
+    m->bytes = 0;
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &memory_key);
+  }
+  lua_pop(L, 1);
   if (luaL_newmetatable(L, MC_CORE_MT)) {
     lua_pushcfunction(L, core_gc);
     lua_setfield(L, -2, "__gc");

@@ -15,7 +15,7 @@ local M = {
 -- C core, so that a cache hit never passes through a Lua frame.
 -- @section core
 for _, name in ipairs({ "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded",
-                        "method", "cached", "info", "clear" }) do
+                        "method", "cached", "info", "clear", "memory" }) do
   M[name] = core[name]
 end
 
