@@ -1094,20 +1094,30 @@ static int c_get(lua_State *L) {
   mc_handle *h = checkcache(L, "get");
   int n;
   lua_settop(L, 2);
-  if (!keyarg(L, "get", 0))
-    return 0;
+  if (!keyarg(L, "get", 0)) {  /* nil or NaN: never a key */
+    lua_pushnil(L);
+    return 1;
+  }
   n = lookup(L, h, 1, 2, 2, F_COUNT | F_TOUCH | F_PUSH);
-  return n < 0 ? 0 : n;
+  if (n >= 0)
+    return n;
+  lua_pushnil(L);  /* a miss is one nil, as for a table */
+  return 1;
 }
 
 static int c_peek(lua_State *L) {
   mc_handle *h = checkcache(L, "peek");
   int n;
   lua_settop(L, 2);
-  if (!keyarg(L, "peek", 0))
-    return 0;
+  if (!keyarg(L, "peek", 0)) {
+    lua_pushnil(L);
+    return 1;
+  }
   n = lookup(L, h, 1, 2, 2, F_PUSH);
-  return n < 0 ? 0 : n;
+  if (n >= 0)
+    return n;
+  lua_pushnil(L);
+  return 1;
 }
 
 static int c_has(lua_State *L) {
