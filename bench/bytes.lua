@@ -2,8 +2,9 @@
 -- (so that memory freed by an earlier measurement cannot be reused by this one).
 --   INTERPRETER bench/bytes.lua VARIANT ENTRIES
 -- prints "<Lua heap bytes per entry> <resident memory bytes per entry>".
--- The Lua heap is collectgarbage("count"); resident memory (VmRSS) also sees memory
--- that C code allocates outside the Lua heap's accounting.
+-- The Lua heap is collectgarbage("count") plus methodcache.memory(), the C memory of
+-- the caches that the collector's count does not include; resident memory (VmRSS)
+-- also counts the allocator's own overhead.
 
 local here = (arg and arg[0] and arg[0]:match("^(.*)[/\\]")) or "bench"
 local lib = assert(loadfile(here .. "/lib.lua"))()
@@ -23,11 +24,14 @@ local function rss()
   return (kb or 0 / 0) * 1024
 end
 
+local methodcache = require("methodcache")
+local function heap() return lib.bytes() + methodcache.memory() end
+
 local m = V.make(variant, entries)
 local obj = { k = 1 }
 -- Sparse integer keys (i * 1000003) land in a table's hash part, as most real
 -- arguments would; 1, 2, 3... would fill a Lua table's cheaper array part.
-local heap0, rss0 = lib.bytes(), rss()
+local heap0, rss0 = heap(), rss()
 for i = 1, entries do m(obj, i * 1000003) end
-local heap1, rss1 = lib.bytes(), rss()
+local heap1, rss1 = heap(), rss()
 print(string.format("%.2f %.2f", (heap1 - heap0) / entries, (rss1 - rss0) / entries))

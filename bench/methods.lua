@@ -117,8 +117,8 @@ do
     headers = { "variant", "Lua heap", "resident", "resident over hand memo" },
     rows = rows,
     notes = {
-      "Lua heap: collectgarbage(\"count\") growth; resident: VmRSS growth of a fresh process,",
-      "which also counts memory that C code takes outside the Lua heap's accounting.",
+      "Lua heap: growth of collectgarbage(\"count\") + methodcache.memory() (the caches' C",
+      "memory); resident: VmRSS growth of a fresh process, allocator overhead included.",
     },
   }
 end
