@@ -350,12 +350,7 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
   return e;
 }
 
-void mc_cache_touch(mc_cache *c, mc_entry *e) {
-  if (c->policy == MC_LRU) {  /* the common case first */
-    list_unlink(&e->order);
-    list_after(&c->order, &e->order);
-    return;
-  }
+void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
   switch (c->policy) {
     case MC_LRU: case MC_TTL: case MC_TLRU:
       if (c->order.next != &e->order) {

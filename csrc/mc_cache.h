@@ -139,8 +139,25 @@ static inline mc_entry *mc_cache_find(mc_cache *c, const void *key,
 ** out of memory.  The caller makes room first with mc_cache_victim. */
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node);
-/* A hit: refresh recency/frequency as the policy says. */
-void mc_cache_touch(mc_cache *c, mc_entry *e);
+/* A hit: refresh recency/frequency as the policy says.  LRU, the common
+** case, is inline: moving an entry to the front is a few stores. */
+void mc_cache_touch_policy(mc_cache *c, mc_entry *e);
+
+static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
+  if (c->policy == MC_LRU) {
+    mc_link *x = &e->order, *h = &c->order;
+    if (h->next != x) {
+      x->prev->next = x->next;
+      x->next->prev = x->prev;
+      x->prev = h;
+      x->next = h->next;
+      h->next->prev = x;
+      h->next = x;
+    }
+  }
+  else
+    mc_cache_touch_policy(c, e);
+}
 /* A set on an existing entry: new weight and expiry, policy update. */
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight);
 void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires);
