@@ -796,6 +796,12 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
       drop(L, lc, hidx, e, &pd, weight > c->maxsize ? "size" : "expired");
     goto done;
   }
+  if (e != NULL && c->policy == MC_UNBOUNDED && weight > e->weight &&
+      weight - e->weight > c->maxsize - c->currsize) {
+    /* nothing to evict and the total weight would overflow */
+    drop(L, lc, hidx, e, &pd, "size");
+    goto done;
+  }
   if (e != NULL) {
     setvalue(L, e, valtable(L, &kc, hidx), vfirst, nres);
     mc_cache_update(c, e, weight);
@@ -806,6 +812,8 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
   else {
     lua_pop(L, kc.extra);
     evict(L, lc, hidx, weight, NULL, &pd);
+    if (c->currsize > c->maxsize - weight)
+      goto done;  /* unbounded and the total weight would overflow */
     st = getkey(L, lc, hidx, first, last, &kc, 1);
     e = mc_cache_insert(c, kc.k.p, kc.k.len,
                         mc_key_hash(&kc.k), weight, kc.node);

@@ -169,13 +169,14 @@ static int m_call(lua_State *L) {
 ** ======================================================= */
 
 static int policyarg(lua_State *L, int idx, int arg, const char *fname) {
-  const char *s = lua_tostring(L, idx);
+  const char *s;
   int i;
   if (lua_type(L, idx) != LUA_TSTRING) {
     lua_pushfstring(L, "option 'policy' must be a string, got %s",
                     luaL_typename(L, idx));
     fail(L, arg, fname, lua_tostring(L, -1));
   }
+  s = lua_tostring(L, idx);
   for (i = 0; i < MC_NPOLICIES; i++)
     if (strcmp(mc_policy_names[i], s) == 0)
       return i;
