@@ -327,12 +327,12 @@ end
 
 describe("policies against their models", function()
   for _, policy in ipairs({ "lru", "lfu", "fifo", "ttl", "tlru" }) do
-    it(policy .. " gives the model's results, notices, stats and order over 200,000 random operations", function()
+    it(policy .. " gives the model's results, notices, stats and order over 200,000 random operations #slow", function()
       assert.is_true(runs(policy, standard()) >= 200000)
     end)
   end
 
-  it("unbounded gives the model's results, notices, stats and order over 200,000 random operations", function()
+  it("unbounded gives the model's results, notices, stats and order over 200,000 random operations #slow", function()
     local _, m = run({ policy = "unbounded", maxsize = nil, nops = 200000,
                        stream = 1, name = "unbounded" })
     assert.is_true(m.hits > 0 and m.misses > 0)
@@ -348,7 +348,7 @@ describe("policies against their models", function()
   end)
 
   for _, policy in ipairs({ "lru", "lfu" }) do
-    it(policy .. " with getsizeof weighs entries like its model over 200,000 random operations", function()
+    it(policy .. " with getsizeof weighs entries like its model over 200,000 random operations #slow", function()
       local total = runs(policy, {
         { maxsize = 12, nops = 150000, weighted = true },
         { maxsize = 3, nops = 30000, weighted = true },
@@ -360,7 +360,7 @@ describe("policies against their models", function()
 end)
 
 describe("rr", function()
-  it("evicts only present entries, one per missing slot, reported as 'size', over 200,000 random operations", function()
+  it("evicts only present entries, one per missing slot, reported as 'size', over 200,000 random operations #slow", function()
     -- the model follows the victims the cache names and checks each one
     local total = runs("rr", standard())
     assert.is_true(total >= 200000)
