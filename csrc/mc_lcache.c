@@ -833,6 +833,35 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last, int vfirst,
   return stored;
 }
 
+/* Appends the key and the packed value of every live entry, in pairs
+** order (and 'reason' after each, if not NULL), to the table at 'dest'
+** from index *n + 1.  Zombies and expired entries are left out. */
+static void collect(lua_State *L, mc_lcore *lc, int hidx, int dest, int *n,
+                    const char *reason) {
+  mc_cache *c = &lc->c;
+  double now = timed(c) ? getnow(L, lc, hidx) : 0;
+  mc_entry *e;
+  luaL_checkstack(L, 4, NULL);
+  for (e = mc_cache_next(c, NULL); e != NULL; e = mc_cache_next(c, e)) {
+    if ((e->node != NULL && e->node->state != MC_NODE_LIVE) ||
+        (timed(c) && !(now < e->expires)))
+      continue;
+    if (!pushowner(L, hidx, e->node)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    pushkey(L, hidx, e);
+    lua_rawseti(L, dest, ++*n);
+    pushvalues(L, e, lua_gettop(L), 1);
+    lua_rawseti(L, dest, ++*n);
+    if (reason != NULL) {
+      lua_pushstring(L, reason);
+      lua_rawseti(L, dest, ++*n);
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Every entry goes; with on_evict each is reported as "cleared". */
 void mc_lcache_clear(lua_State *L, int hidx) {
   mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
@@ -843,26 +872,8 @@ void mc_lcache_clear(lua_State *L, int hidx) {
   if (c == NULL)
     return;
   pending_init(L, lc, &pd);
-  if (pd.idx != 0) {
-    mc_entry *e;
-    double now = timed(c) ? getnow(L, lc, hidx) : 0;
-    for (e = mc_cache_next(c, NULL); e != NULL; e = mc_cache_next(c, e)) {
-      if ((e->node != NULL && e->node->state != MC_NODE_LIVE) ||
-          (timed(c) && !(now < e->expires)))
-        continue;
-      if (!pushowner(L, hidx, e->node)) {
-        lua_pop(L, 1);
-        continue;
-      }
-      pushkey(L, hidx, e);
-      lua_rawseti(L, pd.idx, ++pd.n);
-      pushvalues(L, e, lua_gettop(L), 1);
-      lua_rawseti(L, pd.idx, ++pd.n);
-      lua_pushliteral(L, "cleared");
-      lua_rawseti(L, pd.idx, ++pd.n);
-      lua_pop(L, 1);
-    }
-  }
+  if (pd.idx != 0)
+    collect(L, lc, hidx, pd.idx, &pd.n, "cleared");
   /* the old tables go with their values; live nodes of the old tree die
   ** with them and are freed when their notices come */
   mc_cache_clear(c);
@@ -872,6 +883,17 @@ void mc_lcache_clear(lua_State *L, int hidx) {
   lua_setiuservalue(L, hidx, MC_UV_NODES);
   pending_run(L, hidx, &pd);
   lua_settop(L, top);
+}
+
+/* maxsize as Lua sees it: math.huge for unbounded caches, nil while a
+** method's factory has not made a cache yet (-1). */
+void mc_lcache_pushmaxsize(lua_State *L, long long maxsize) {
+  if (maxsize == LLONG_MAX)
+    lua_pushnumber(L, HUGE_VAL);
+  else if (maxsize < 0)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer)maxsize);
 }
 
 size_t mc_lcache_count(mc_handle *h) {
@@ -896,10 +918,7 @@ void mc_lcache_pushinfo(lua_State *L, mc_handle *h) {
   lua_setfield(L, -2, "currsize");
   lua_pushinteger(L, c ? c->bytes : 0);
   lua_setfield(L, -2, "bytes");
-  if (h->core->c.policy == MC_UNBOUNDED)
-    lua_pushnumber(L, HUGE_VAL);
-  else
-    lua_pushinteger(L, h->core->c.maxsize);
+  mc_lcache_pushmaxsize(L, h->core->c.maxsize);
   lua_setfield(L, -2, "maxsize");
 }
 
@@ -1244,27 +1263,11 @@ static int snapshot_next(lua_State *L) {
 static int c_pairs(lua_State *L) {
   mc_handle *h = checkcache(L, "__pairs");
   mc_cache *c = live(h);
-  lua_Integer n = 0;
+  int n = 0;
   lua_settop(L, 1);
   lua_createtable(L, c ? (int)(c->count * 2) : 0, 0);
-  if (c != NULL) {
-    double now = timed(c) ? getnow(L, h->core, 1) : 0;
-    mc_entry *e;
-    for (e = mc_cache_next(c, NULL); e != NULL; e = mc_cache_next(c, e)) {
-      if ((e->node != NULL && e->node->state != MC_NODE_LIVE) ||
-          (timed(c) && !(now < e->expires)))
-        continue;
-      if (!pushowner(L, 1, e->node)) {
-        lua_pop(L, 1);
-        continue;
-      }
-      pushkey(L, 1, e);
-      lua_rawseti(L, 2, ++n);
-      pushvalues(L, e, 3, 1);
-      lua_rawseti(L, 2, ++n);
-      lua_pop(L, 1);
-    }
-  }
+  if (c != NULL)
+    collect(L, h->core, 1, 2, &n, NULL);
   lua_pushinteger(L, 0);
   lua_pushinteger(L, n);
   lua_pushcclosure(L, snapshot_next, 3);
@@ -1290,11 +1293,7 @@ static int c_index(lua_State *L) {
     return 1;
   k = lua_tostring(L, 2);
   if (k != NULL && strcmp(k, "maxsize") == 0) {
-    mc_handle *h = checkcache(L, "__index");
-    if (h->core->c.policy == MC_UNBOUNDED)
-      lua_pushnumber(L, HUGE_VAL);
-    else
-      lua_pushinteger(L, (lua_Integer)h->core->c.maxsize);
+    mc_lcache_pushmaxsize(L, checkcache(L, "__index")->core->c.maxsize);
     return 1;
   }
   if (k != NULL && strcmp(k, "policy") == 0) {

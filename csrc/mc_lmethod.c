@@ -348,15 +348,6 @@ static void setint(lua_State *L, const char *k, long long v) {
   lua_setfield(L, -2, k);
 }
 
-static void pushmaxsize(lua_State *L, long long maxsize) {
-  if (maxsize == LLONG_MAX)
-    lua_pushnumber(L, HUGE_VAL);
-  else if (maxsize < 0)
-    lua_pushnil(L);  /* a factory that has not been called yet */
-  else
-    lua_pushinteger(L, (lua_Integer)maxsize);
-  lua_setfield(L, -2, "maxsize");
-}
 
 /* The cache of 'obj' (argument 2) for method at 1, or NULL; pushes it. */
 static mc_handle *objcache(lua_State *L, mc_method *m) {
@@ -388,7 +379,8 @@ static int l_info(lua_State *L) {
     setint(L, "hits", 0);
     setint(L, "misses", 0);
     setint(L, "currsize", 0);
-    pushmaxsize(L, m->maxsize);
+    mc_lcache_pushmaxsize(L, m->maxsize);
+    lua_setfield(L, -2, "maxsize");
     return 1;
   }
   {
@@ -408,7 +400,8 @@ static int l_info(lua_State *L) {
     setint(L, "misses", m->misses);
     setint(L, "currsize", currsize);
     setint(L, "instances", instances);
-    pushmaxsize(L, m->maxsize);
+    mc_lcache_pushmaxsize(L, m->maxsize);
+    lua_setfield(L, -2, "maxsize");
   }
   return 1;
 }

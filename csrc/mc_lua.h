@@ -66,5 +66,6 @@ int mc_lcache_store(lua_State *L, int hidx, int first, int last,
 void mc_lcache_clear(lua_State *L, int hidx);
 void mc_lcache_pushinfo(lua_State *L, mc_handle *h);
 size_t mc_lcache_count(mc_handle *h);
+void mc_lcache_pushmaxsize(lua_State *L, long long maxsize);
 
 #endif
