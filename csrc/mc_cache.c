@@ -99,6 +99,7 @@ void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
   list_init(&c->aux);
   list_init(&c->freqs);
   list_init(&c->nodes);
+  list_init(&c->limbo);
 }
 
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed) {
@@ -309,7 +310,8 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
     return NULL;
   }
   memset(e, 0, offsetof(mc_entry, key));
-  memcpy(e->key, key, len);
+  if (key != NULL)
+    memcpy(e->key, key, len);
   e->keylen = (unsigned)len;
   e->hash = h;
   e->weight = weight;
@@ -399,6 +401,10 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
   }
 }
 
+static void entry_free(mc_cache *c, mc_entry *e) {
+  mem_free(c, e, entry_size(e->keylen));
+}
+
 void mc_cache_remove(mc_cache *c, mc_entry *e) {
   hash_unlink(c, e);
   switch (c->policy) {
@@ -426,7 +432,12 @@ void mc_cache_remove(mc_cache *c, mc_entry *e) {
   }
   c->count--;
   c->currsize -= e->weight;
-  mem_free(c, e, entry_size(e->keylen));
+  if (c->holds > 0) {  /* someone may still read it: detach only */
+    e->state = MC_ENTRY_DETACHED;
+    list_after(&c->limbo, &e->order);
+  }
+  else
+    entry_free(c, e);
 }
 
 static mc_entry *victim_after(mc_cache *c, mc_entry *e) {
@@ -533,10 +544,17 @@ mc_node *mc_node_new(mc_cache *c, mc_node *parent) {
   return n;
 }
 
-/* Frees 'n' and then any ancestor that was only waiting for its children. */
+/* Frees 'n' and then any ancestor that was only waiting for its children;
+** while the cache is held, queues 'n' instead. */
 static void node_release(mc_cache *c, mc_node *n) {
   while (n != NULL && n->state == MC_NODE_GONE && n->nchildren == 0) {
     mc_node *p = n->parent;
+    if (c->holds > 0) {
+      n->state = MC_NODE_FREEING;
+      n->gnext = c->freeing;
+      c->freeing = n;
+      return;
+    }
     list_unlink(&n->all);
     mem_free(c, n, sizeof(mc_node));
     if (p != NULL)
@@ -558,6 +576,36 @@ void mc_node_detach(mc_cache *c, mc_node *n) {
     n->state = MC_NODE_GONE;
     node_release(c, n);
   }
+}
+
+void mc_cache_hold(mc_cache *c) {
+  c->holds++;
+}
+
+/* Empties a chain of nodes linked by gnext (graveyard, freeing) whose
+** entries are gone: each is GONE, and freed if it has no children. */
+static void release_chain(mc_cache *c, mc_node **chain) {
+  while (*chain != NULL) {
+    mc_node *n = *chain;
+    *chain = n->gnext;
+    n->state = MC_NODE_GONE;
+    node_release(c, n);
+  }
+}
+
+/* The last hold gone, frees what waited for it. */
+static void reap(mc_cache *c) {
+  while (!list_empty(&c->limbo)) {
+    mc_entry *e = entry_of(c->limbo.next, order);
+    list_unlink(&e->order);
+    entry_free(c, e);
+  }
+  release_chain(c, &c->freeing);
+}
+
+void mc_cache_unhold(mc_cache *c) {
+  if (c->holds > 0 && --c->holds == 0)
+    reap(c);
 }
 
 void mc_cache_purge(mc_cache *c) {
@@ -584,7 +632,13 @@ void mc_cache_clear(mc_cache *c) {
         list_unlink(&e->own);
         e->node->nentries--;
       }
-      mem_free(c, e, entry_size(e->keylen));
+      if (c->holds > 0) {
+        e->state = MC_ENTRY_DETACHED;
+        list_init(&e->aux);
+        list_after(&c->limbo, &e->order);
+      }
+      else
+        entry_free(c, e);
       e = next;
     }
     c->buckets[i] = NULL;
@@ -600,16 +654,13 @@ void mc_cache_clear(mc_cache *c) {
   c->count = 0;
   c->currsize = 0;
   /* dead nodes own nothing now: let them go */
-  while (c->graveyard != NULL) {
-    mc_node *n = c->graveyard;
-    c->graveyard = n->gnext;
-    n->state = MC_NODE_GONE;
-    node_release(c, n);
-  }
+  release_chain(c, &c->graveyard);
 }
 
 void mc_cache_free(mc_cache *c) {
+  c->holds = 0;  /* a hold left by an error nobody closed: nothing reads now */
   mc_cache_clear(c);
+  reap(c);
   while (!list_empty(&c->nodes)) {
     mc_node *n = container(c->nodes.next, mc_node, all);
     list_unlink(&n->all);

@@ -12,8 +12,15 @@
 ** (one per object key, see docs/DESIGN.md).  A node can be declared dead at
 ** any time (from a finalizer): that only marks it.  Its entries turn into
 ** zombies that no lookup can reach and are freed by mc_cache_purge, which the
-** binding calls at the start of each operation, never while it holds entry
-** pointers.
+** binding calls at the start of each operation.
+**
+** Holds: while the binding runs code that may reenter it (anything that lets
+** the collector run finalizers) with entry or node pointers in hand, it holds
+** the cache (mc_cache_hold).  A held cache frees nothing: removed entries are
+** detached (state MC_ENTRY_DETACHED, out of every list but still readable)
+** and freed nodes wait, until the last hold is released.  So a pointer taken
+** under a hold stays valid memory to the end of it; whether it is still in
+** the cache is a question the holder asks (mc_entry_live, node->state).
 */
 #ifndef mc_cache_h
 #define mc_cache_h
@@ -36,7 +43,12 @@ typedef struct mc_link {
 
 typedef struct mc_freq mc_freq;
 
-enum mc_nodestate { MC_NODE_LIVE, MC_NODE_DEAD, MC_NODE_GONE };
+/* LIVE: in the tree; DEAD: its object died, entries are zombies until the
+** purge; GONE: out of the tree, freed once its children are; FREEING: GONE
+** and childless, waiting for the last hold to be released */
+enum mc_nodestate { MC_NODE_LIVE, MC_NODE_DEAD, MC_NODE_GONE, MC_NODE_FREEING };
+
+enum mc_entrystate { MC_ENTRY_LIVE, MC_ENTRY_DETACHED };
 
 typedef struct mc_node {
   mc_link entries;          /* entries owned by this node */
@@ -70,7 +82,8 @@ typedef struct mc_entry {
   unsigned hash;
   unsigned keylen;
   int nres;                 /* binding: number of values */
-  int vtag;                 /* binding: how the value is stored */
+  unsigned char vtag;       /* binding: how the value is stored */
+  unsigned char state;      /* mc_entrystate */
   mc_ival v;                /* binding: inline value */
   unsigned char key[1];     /* keylen bytes (allocated past the struct) */
 } mc_entry;
@@ -97,6 +110,9 @@ typedef struct mc_cache {
   unsigned long long rng;   /* RR: xorshift state */
   mc_link nodes;            /* every node not yet freed */
   mc_node *graveyard;       /* dead nodes waiting for mc_cache_purge */
+  int holds;                /* see "Holds" above */
+  mc_link limbo;            /* detached entries (by 'order') while held */
+  mc_node *freeing;         /* nodes to free when the last hold goes */
   mc_stats stats;
   long long bytes;          /* C memory held by this cache */
   long long *total;         /* optional: C memory of all caches of a state */
@@ -135,8 +151,32 @@ static inline mc_entry *mc_cache_find(mc_cache *c, const void *key,
   return NULL;
 }
 
+/* The entries after 'e' (from the first if NULL) with hash 'h' and length
+** 'len': the candidates a caller compares a key with in its own way. */
+static inline mc_entry *mc_cache_probe(mc_cache *c, unsigned h, size_t len,
+                                       mc_entry *e) {
+  if (c->nbuckets == 0)
+    return NULL;
+  for (e = e ? e->hnext : c->buckets[h & (c->nbuckets - 1)]; e != NULL;
+       e = e->hnext)
+    if (e->hash == h && e->keylen == len)
+      return e;
+  return NULL;
+}
+
+#define mc_entry_live(e)  ((e)->state == MC_ENTRY_LIVE)
+
+/* Whether 'weight' fits with the entries other than 'e' (NULL: all), with
+** no overflow: the binding evicts until it does, then inserts or updates. */
+static inline int mc_cache_fits(const mc_cache *c, long long weight,
+                                const mc_entry *e) {
+  long long others = c->currsize - (e != NULL ? e->weight : 0);
+  return weight <= c->maxsize && others <= c->maxsize - weight;
+}
+
 /* Allocates and links a new entry (the key must not be present); NULL when
-** out of memory.  The caller makes room first with mc_cache_victim. */
+** out of memory.  The caller makes room first (mc_cache_fits).  With 'key'
+** NULL the key bytes are left for the caller to write at once. */
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node);
 /* A hit: refresh recency/frequency as the policy says.  LRU, the common
@@ -158,11 +198,14 @@ static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
   else
     mc_cache_touch_policy(c, e);
 }
-/* A set on an existing entry: new weight and expiry, policy update. */
+/* A set on an existing entry: new weight (it must fit, mc_cache_fits) and
+** expiry, policy update. */
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight);
 void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires);
-/* Unlinks and frees one entry. */
+/* Unlinks one entry and frees it (detaches it while held). */
 void mc_cache_remove(mc_cache *c, mc_entry *e);
+void mc_cache_hold(mc_cache *c);
+void mc_cache_unhold(mc_cache *c);
 /* The entry to evict next, never 'avoid' (NULL if there is none). */
 mc_entry *mc_cache_victim(mc_cache *c, const mc_entry *avoid);
 /* The first entry whose expiry time has passed at 'now', or NULL. */
