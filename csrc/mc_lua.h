@@ -1,5 +1,26 @@
 /*
 ** mc_lua.h: what the Lua binding files share (internal, not installed).
+**
+** The binding is one file per job:
+**   mc_lstate.c   per-state data: the memory counter, the open cores, the
+**                 weak metatables; lua_close
+**   mc_lcore.c    the core userdata (C memory, __gc) and holds (__close)
+**   mc_lopts.c    argument errors and the options of caches and methods
+**   mc_lkey.c     arguments to keys and back
+**   mc_lnode.c    node tables: the weak chains that hold object arguments
+**   mc_lvalue.c   values: inline in the entry or in a node table
+**   mc_lop.c      the operations: lookup, store, remove, evict, expire,
+**                 pairs, clear, eviction notices and option callbacks
+**   mc_lcache.c   the cache object users see (methodcache.lru ...)
+**   mc_lmethod.c  cached methods and functions
+**
+** THE RULE (docs/DESIGN.md, "Reentrancy"): any Lua allocation (a GC step)
+** may run finalizers, and a finalizer may use any cache.  So a pointer into
+** the core (entry, node) is held across such a point only under a hold
+** (mc_op_hold .. mc_op_release), which keeps that memory valid, and is
+** checked (mc_op_valid) before it is used again.  The hot paths (a hit, a
+** store of value keys without on_evict) make no Lua allocation while they
+** hold a pointer and need no hold; each says so where it does it.
 */
 #ifndef mc_lua_h
 #define mc_lua_h
@@ -11,14 +32,15 @@
 #include "mc_key.h"
 
 #define MC_CACHE_MT   "methodcache.cache"     /* the handle users see */
-#define MC_CORE_MT    "methodcache.core"      /* C memory, with __gc */
+#define MC_CORE_MT    "methodcache.core"      /* C memory: __gc, __close */
 #define MC_NODE_MT    "methodcache.node"      /* death notice of a key */
 #define MC_METHOD_MT  "methodcache.method"
+#define MC_STATE_MT   "methodcache.state"     /* per-state data */
 
 /* User values of a cache handle. */
 #define MC_UV_ROOT   1  /* weak keys: values by entry, node tables by object */
 #define MC_UV_CORE   2  /* the mc_lcore userdata */
-#define MC_UV_NODES  3  /* weak values: node address -> node table */
+#define MC_UV_NODES  3  /* weak values: node address -> node table, or nil */
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
 
@@ -34,8 +56,67 @@ enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
 #define MC_INLINE  static inline
 #endif
 
+/* {======================================================
+** Per-state data (mc_lstate.c)
+** ======================================================= */
+
+/* One per lua_State, in the registry: it outlives every core (objects are
+** freed only after all finalizers ran). */
+typedef struct mc_state {
+  long long bytes;          /* C memory of every cache of the state */
+  mc_link cores;            /* every core whose C memory is not freed */
+  int closing;              /* lua_close has begun: new cores hold nothing */
+} mc_state;
+
+mc_state *mc_state_get(lua_State *L);
+void mc_state_open(lua_State *L);
+void mc_pushweak(lua_State *L, int mode);   /* a new table, mode 'k' or 'v' */
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Options and errors (mc_lopts.c)
+** ======================================================= */
+
+/* Everything a cache is made from, parsed before anything is made. */
+typedef struct mc_opts {
+  int policy;
+  long long maxsize;
+  double ttl;               /* policy ttl */
+  int typed;
+  int flags;                /* MC_HAS(MC_OPT_*): option functions given */
+  int seeded;
+  long long seed;           /* policy rr */
+} mc_opts;
+
+/* Where an options table is read: the constructors (lru, ...), or method
+** and cached, which also take policy, maxsize, ttl and ttu. */
+enum { MC_FOR_CACHE, MC_FOR_METHOD };
+
+int mc_argerror(lua_State *L, int arg, const char *fname, const char *fmt,
+                ...);
+const char *mc_given(lua_State *L, int idx);
+int mc_iscallable(lua_State *L, int idx);
+const char *mc_fname(lua_State *L, const char *fname);
+long long mc_checksize(lua_State *L, int idx, int arg, const char *fname,
+                       const char *what);
+void mc_opts_init(mc_opts *o, int policy);
+void mc_opts_read(lua_State *L, int idx, int arg, const char *fname,
+                  int where, mc_opts *o);
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Cores, holds and operations
+** ======================================================= */
+
 typedef struct mc_lcore {
   mc_cache c;
+  mc_link link;             /* in mc_state.cores while its memory lives */
+  mc_state *state;
+  unsigned epoch;           /* counts clears: a held key may be stale */
   int closed;               /* finalized: C memory gone, acts empty */
   int bound;                /* the per-object cache of a method */
   int typed;
@@ -47,25 +128,161 @@ typedef struct mc_handle {
   mc_lcore *core;
 } mc_handle;
 
-/* mc_lcache_fetch results besides a count of values */
+/* mc_op_fetch/lookup results besides a count of values */
 #define MC_MISS    (-1)
 #define MC_NOKEY   (-2)   /* an argument (NaN) makes the call uncacheable */
+
+void mc_lcore_open(lua_State *L);
+mc_lcore *mc_lcore_new(lua_State *L, const mc_opts *o);
+int mc_op_hold(lua_State *L, int hidx);
+void mc_op_release(lua_State *L, int slot);
 
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
 double mc_clock_now(void);
 
 mc_handle *mc_lcache_test(lua_State *L, int idx);
-mc_handle *mc_lcache_new(lua_State *L, int policy, long long maxsize,
-                         double ttl, int optidx, int argbase,
-                         const char *fname);
-int mc_lcache_fetch(lua_State *L, mc_handle *h, int hidx, int first,
-                    int last);
-int mc_lcache_store(lua_State *L, int hidx, int first, int last,
-                    int vfirst, int nres);
-void mc_lcache_clear(lua_State *L, int hidx);
-void mc_lcache_pushinfo(lua_State *L, mc_handle *h);
+mc_handle *mc_lcache_new(lua_State *L, const mc_opts *o, int fns);
 size_t mc_lcache_count(mc_handle *h);
-void mc_lcache_pushmaxsize(lua_State *L, long long maxsize);
+void mc_lcache_pushinfo(lua_State *L, mc_handle *h);
+void mc_lcache_pushmaxsize(lua_State *L, int policy, long long maxsize);
+
+mc_cache *mc_op_live(mc_handle *h);
+int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last);
+int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
+                 int flags, const char *fname);
+int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
+                int nres, const char *fname);
+int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
+                 const char *fname);
+int mc_op_expire(lua_State *L, int hidx);
+int mc_op_snapshot(lua_State *L, int hidx);
+void mc_op_clear(lua_State *L, int hidx);
+
+/* mc_op_lookup flags */
+#define MC_COUNT  1
+#define MC_TOUCH  2
+#define MC_PUSH   4
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Keys (mc_lkey.c)
+** ======================================================= */
+
+#define MC_KEYBUF  128
+
+enum { MC_KEY_OK, MC_KEY_ABSENT, MC_KEY_NAN };
+
+typedef struct mc_lkey {
+  mc_kbuf k;
+  mc_node *node;            /* node of the last object argument, or NULL */
+  int ntab;                 /* stack index of its node table, 0: none */
+  unsigned char buf[MC_KEYBUF];
+} mc_lkey;
+
+int mc_lkey_encode(lua_State *L, mc_lcore *lc, int hidx, int first,
+                   int last, mc_lkey *kc, int create);
+int mc_lkey_encodeinto(lua_State *L, mc_lcore *lc, int hidx, int first,
+                       int last, unsigned char *p, size_t len);
+mc_entry *mc_lkey_find(lua_State *L, mc_lcore *lc, int hidx, int first,
+                       int last, mc_lkey *kc);
+void mc_lkey_push(lua_State *L, int hidx, mc_entry *e);
+int mc_lkey_hasobject(lua_State *L, int first, int last);
+
+/* Encodes the value at 'i' (of type 't') if it is compared by value:
+** returns 1, 0 for NaN (no key), -1 for an object (compared by identity).
+** Inline: it is the hit path of every cached call. */
+MC_INLINE int mc_lkey_number(lua_State *L, int i, int typed, mc_kbuf *k) {
+  lua_Number n;
+  lua_Integer li;
+  int isint;
+  if (!typed) {
+    /* floats with an integral value convert, as table keys do */
+    li = lua_tointegerx(L, i, &isint);
+    if (isint) {
+      mc_key_int(k, (long long)li);
+      return 1;
+    }
+  }
+  else if (lua_isinteger(L, i)) {
+    mc_key_int(k, (long long)lua_tointeger(L, i));
+    return 1;
+  }
+  n = lua_tonumber(L, i);
+  if (n != n)
+    return 0;
+  mc_key_flt(k, n == 0 ? 0.0 : (double)n);  /* -0.0 is 0.0 */
+  return 1;
+}
+
+MC_INLINE int mc_lkey_value(lua_State *L, int i, int t, int typed,
+                            mc_kbuf *k) {
+  switch (t) {
+    case LUA_TNUMBER:
+      return mc_lkey_number(L, i, typed, k);
+    case LUA_TSTRING: {
+      size_t l;
+      const char *s = lua_tolstring(L, i, &l);
+      mc_key_str(k, s, l);
+      return 1;
+    }
+    case LUA_TBOOLEAN:
+      mc_key_tag(k, lua_toboolean(L, i) ? MC_KTRUE : MC_KFALSE);
+      return 1;
+    case LUA_TNIL:
+      mc_key_tag(k, MC_KNIL);
+      return 1;
+    case LUA_TLIGHTUSERDATA:
+      mc_key_lud(k, lua_touserdata(L, i));
+      return 1;
+    default:
+      return -1;
+  }
+}
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Node tables (mc_lnode.c)
+** ======================================================= */
+
+typedef struct mc_sentinel {
+  mc_node *node;            /* NULL once dead or detached */
+  mc_lcore *core;
+} mc_sentinel;
+
+void mc_lnode_open(lua_State *L);
+mc_node *mc_lnode_step(lua_State *L, mc_lcore *lc, int hidx, int i,
+                       mc_node *parent, int create);
+int mc_lnode_push(lua_State *L, int hidx, mc_node *node);
+void mc_lnode_pushobject(lua_State *L, int hidx, mc_node *n);
+void mc_lnode_prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n);
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Values (mc_lvalue.c)
+** ======================================================= */
+
+/* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT, the tag of a
+** new entry, is an entry whose value could not be stored (out of memory):
+** every lookup takes it for a miss. */
+enum { VT_ABSENT, VT_NONE, VT_NIL, VT_FALSE, VT_TRUE, VT_INT, VT_FLT,
+       VT_LUD, VT_ONE, VT_PACK };
+
+#define mc_intable(e)  ((e)->vtag >= VT_ONE)
+
+int mc_lvalue_prepare(lua_State *L, int vfirst, int nres);
+void mc_lvalue_set(lua_State *L, mc_entry *e, int tidx, int vfirst,
+                   int nres, int packidx);
+int mc_lvalue_push(lua_State *L, mc_entry *e, int tidx);
+void mc_lvalue_pushpacked(lua_State *L, mc_entry *e, int tidx);
+void mc_lvalue_pack(lua_State *L, int first, int n);
+
+/* }====================================================== */
 
 #endif

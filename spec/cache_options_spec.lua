@@ -140,8 +140,8 @@ describe("getsizeof", function()
     assert.are.equal("integer", math.type(c:stats().currsize))
   end)
 
-  for _, bad in ipairs({ { -1, "number" }, { 1.5, "number" }, { "x", "string" },
-                         { {}, "table" }, { true, "boolean" }, { 0 / 0, "number" } }) do
+  for _, bad in ipairs({ { -1, "-1" }, { 1.5, "1.5" }, { "x", "string" },
+                         { {}, "table" }, { true, "boolean" }, { 0 / 0, "nan" } }) do
     it("raises an error naming getsizeof when it returns " .. tostring(bad[1]) ..
        ", and leaves the cache as it was", function()
       local c = methodcache.lru(10, { getsizeof = function(v)
@@ -150,7 +150,7 @@ describe("getsizeof", function()
       end })
       c:set("k", "old")
       local err = errmsg(c.set, c, "k", "bad")
-      assert.are.equal("methodcache: getsizeof must return a non-negative integer (got "
+      assert.are.equal("set: getsizeof must return a non-negative integer (got "
                        .. bad[2] .. ")", err)
       assert.are.equal("old", c:get("k"))
       assert.are.equal(1, #c)
@@ -160,7 +160,7 @@ describe("getsizeof", function()
 
   it("raises an error naming getsizeof when it returns nothing", function()
     local c = methodcache.lru(10, { getsizeof = function() end })
-    assert.are.equal("methodcache: getsizeof must return a non-negative integer (got nil)",
+    assert.are.equal("set: getsizeof must return a non-negative integer (got nil)",
                      errmsg(c.set, c, 1, 1))
     assert.are.equal(0, #c)
   end)
@@ -409,18 +409,18 @@ describe("timer", function()
 
   it("raises an error when it returns a non-number", function()
     local c = methodcache.ttl(2, 1, { timer = function() return "soon" end })
-    assert.are.equal("methodcache: the timer must return a number (got string)",
+    assert.are.equal("set: timer must return a number (got string)",
                      errmsg(c.set, c, 1, 1))
-    assert.are.equal("methodcache: the timer must return a number (got string)",
+    assert.are.equal("get: timer must return a number (got string)",
                      errmsg(c.get, c, 1))
     local n = methodcache.tlru(2, function() return 1 end, { timer = function() end })
-    assert.are.equal("methodcache: the timer must return a number (got nil)",
+    assert.are.equal("expire: timer must return a number (got nil)",
                      errmsg(n.expire, n))
   end)
 
   it("raises an error when it returns NaN", function()
     local c = methodcache.ttl(2, 1, { timer = function() return 0 / 0 end })
-    assert.are.equal("methodcache: the timer must return a number (got number)",
+    assert.are.equal("set: timer must return a number (got nan)",
                      errmsg(c.set, c, 1, 1))
     assert.are.equal(0, #c)
   end)
@@ -489,7 +489,7 @@ describe("ttu", function()
 
   it("raises an error naming ttu when it returns a non-number", function()
     local c = methodcache.tlru(4, function() return "later" end)
-    assert.are.equal("methodcache: ttu must return a number (got string)",
+    assert.are.equal("set: ttu must return a number (got string)",
                      errmsg(c.set, c, 1, 1))
     assert.are.equal(0, #c)
   end)
@@ -548,9 +548,9 @@ describe("seed", function()
   end)
 
   it("must be an integer", function()
-    assert.are.equal("bad argument #2 to 'rr' (option 'seed' must be an integer)",
+    assert.are.equal("bad argument #2 to 'rr' (option 'seed' must be an integer, got 1.5)",
                      errmsg(methodcache.rr, 3, { seed = 1.5 }))
-    assert.are.equal("bad argument #2 to 'rr' (option 'seed' must be an integer)",
+    assert.are.equal("bad argument #2 to 'rr' (option 'seed' must be an integer, got string)",
                      errmsg(methodcache.rr, 3, { seed = "x" }))
   end)
 end)
@@ -580,7 +580,7 @@ describe("constructor options", function()
         assert.are.equal(msg(("option '%s' must be a function, got number"):format(f)),
                          errmsg(make, { [f] = 42 }))
       end
-      assert.are.equal(msg("option 'seed' must be an integer"), errmsg(make, { seed = 0.5 }))
+      assert.are.equal(msg("option 'seed' must be an integer, got 0.5"), errmsg(make, { seed = 0.5 }))
     end)
 
     it(name .. " rejects options that are not a table", function()
@@ -597,22 +597,24 @@ describe("constructor options", function()
   end
 
   it("check maxsize", function()
-    assert.are.equal("bad argument #1 to 'lfu' (maxsize must be a non-negative integer)",
+    assert.are.equal("bad argument #1 to 'lfu' (maxsize must be a non-negative integer, got -1)",
                      errmsg(methodcache.lfu, -1))
     assert.are.equal("bad argument #1 to 'fifo' (number expected, got string)",
                      errmsg(methodcache.fifo, "x"))
-    assert.are.equal("bad argument #1 to 'rr' (number has no integer representation)",
+    assert.are.equal("bad argument #1 to 'rr' (maxsize must be a non-negative integer, got 2.5)",
                      errmsg(methodcache.rr, 2.5))
     assert.are.equal("bad argument #1 to 'ttl' (number expected, got no value)",
                      errmsg(methodcache.ttl))
   end)
 
   it("check ttl and ttu", function()
-    for _, bad in ipairs({ 0, -1, 0 / 0, "x" }) do
-      assert.are.equal("bad argument #2 to 'ttl' (ttl must be a positive number of seconds)",
-                       errmsg(methodcache.ttl, 3, bad))
+    for _, bad in ipairs({ { 0, "0" }, { -1, "-1" }, { 0 / 0, "nan" }, { -math.huge, "-inf" } }) do
+      assert.are.equal("bad argument #2 to 'ttl' (ttl must be a positive number of seconds, got "
+                       .. bad[2] .. ")", errmsg(methodcache.ttl, 3, bad[1]))
     end
-    assert.are.equal("bad argument #2 to 'ttl' (ttl must be a positive number of seconds)",
+    assert.are.equal("bad argument #2 to 'ttl' (number expected, got string)",
+                     errmsg(methodcache.ttl, 3, "5"))
+    assert.are.equal("bad argument #2 to 'ttl' (number expected, got no value)",
                      errmsg(methodcache.ttl, 3))
     assert.are.equal("bad argument #2 to 'tlru' (ttu function expected, got number)",
                      errmsg(methodcache.tlru, 3, 5))
@@ -910,8 +912,10 @@ describe("methodcache.method with a policy", function()
     assert.are.equal(msg("option 'ttu' must be a function, got number"), errmsg(m, { ttu = 3 }))
     assert.are.equal(msg("option 'getsizeof' must be a function, got string"),
                      errmsg(m, { getsizeof = "x" }))
-    assert.are.equal(msg("option 'seed' must be an integer"), errmsg(m, { policy = "rr", seed = 1.5 }))
-    assert.are.equal(msg("option 'maxsize' must be a non-negative integer"), errmsg(m, { maxsize = -1 }))
+    assert.are.equal(msg("option 'seed' must be an integer, got 1.5"),
+                     errmsg(m, { policy = "rr", seed = 1.5 }))
+    assert.are.equal(msg("option 'maxsize' must be a non-negative integer, got -1"),
+                     errmsg(m, { maxsize = -1 }))
     assert.are.equal(msg("unknown option 'maxsixe'"), errmsg(m, { maxsixe = 3 }))
   end)
 end)

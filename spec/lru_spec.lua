@@ -29,7 +29,7 @@ describe("methodcache.lru", function()
 
     it("rejects a negative maxsize with the contract's message", function()
       local err = error_of(function() local _ = methodcache.lru(-1) end)
-      assert.matches("bad argument #1 to 'lru' (maxsize must be a non-negative integer)",
+      assert.matches("bad argument #1 to 'lru' (maxsize must be a non-negative integer, got -1)",
         err, 1, true)
     end)
 
