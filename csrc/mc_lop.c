@@ -419,6 +419,8 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
     if (hold && (fits < 0 || lc->epoch != epoch || !chain_live(kc.node))) {
       /* a finalizer changed the cache under the hold: start again */
       lua_settop(L, base);
+      if (made != NULL)
+        mc_lnode_prune(L, lc, hidx, made);
       made = NULL;
       if (tries < 2)
         continue;
