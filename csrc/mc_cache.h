@@ -220,6 +220,9 @@ void mc_cache_purge(mc_cache *c);
 /* Every entry goes (the binding has dropped the values). */
 void mc_cache_clear(mc_cache *c);
 
+/* Hash chain statistics, for the specs (see mc_cache.c). */
+void mc_cache_chains(const mc_cache *c, size_t *longest, size_t *probes);
+
 #define mc_cache_dirty(c)  ((c)->graveyard != NULL)
 
 #endif

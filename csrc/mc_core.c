@@ -10,6 +10,7 @@ MC_API int luaopen_methodcache_core(lua_State *L) {
   lua_createtable(L, 0, 16);
   mc_lcache_open(L);
   mc_lmethod_open(L);
+  mc_ldebug_open(L);
   lua_pushliteral(L, METHODCACHE_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -139,6 +139,7 @@ void mc_op_release(lua_State *L, int slot);
 
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
+int mc_ldebug_open(lua_State *L);
 double mc_clock_now(void);
 
 mc_handle *mc_lcache_test(lua_State *L, int idx);

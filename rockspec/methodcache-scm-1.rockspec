@@ -39,6 +39,7 @@ build = {
         "csrc/mc_lcache.c",
         "csrc/mc_lmethod.c",
         "csrc/mc_clock.c",
+        "csrc/mc_ldebug.c",
       },
       incdirs = { "csrc" },
     },
