@@ -87,14 +87,21 @@ static size_t entry_size(size_t keylen) {
 
 
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
-                   long long maxsize, unsigned seed) {
+                   long long maxsize, const mc_hkey *hkey) {
+  mc_kbuf k;
   memset(c, 0, sizeof(*c));
   c->alloc = f;
   c->aud = ud;
   c->policy = policy;
   c->maxsize = maxsize;
-  c->seed = seed;
-  c->rng = 0x9E3779B97F4A7C15ULL ^ seed;
+  c->hkey = *hkey;
+  /* RR's default seed: the hash of the cache's address, so that caches
+  ** differ, and the order of evictions, which a user sees, tells nothing
+  ** about the key (xorshift's state, unlike SipHash, is easy to invert) */
+  mc_key_begin(&k, NULL, 0, hkey);
+  mc_key_word(&k, (uint64_t)(uintptr_t)c);
+  mc_key_end(&k, NULL);
+  mc_cache_seed_rr(c, k.h);
   list_init(&c->order);
   list_init(&c->aux);
   list_init(&c->freqs);

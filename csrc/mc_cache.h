@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mc_key.h"
+
 typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 
 enum mc_policy {
@@ -101,7 +103,7 @@ typedef struct mc_cache {
   size_t count;             /* entries, zombies included until purged */
   mc_entry **buckets;
   size_t nbuckets;          /* 0 or a power of 2 */
-  unsigned seed;
+  mc_hkey hkey;             /* the key of mc_key.h's hash */
   mc_link order;            /* next: kept longest (MRU/newest); prev: victim */
   mc_link aux;              /* TTL: next expires first */
   mc_link freqs;            /* LFU: next is the lowest count */
@@ -118,8 +120,9 @@ typedef struct mc_cache {
   long long *total;         /* optional: C memory of all caches of a state */
 } mc_cache;
 
+/* 'hkey' is copied; a hash of the cache's address under it seeds RR. */
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
-                   long long maxsize, unsigned seed);
+                   long long maxsize, const mc_hkey *hkey);
 void mc_cache_free(mc_cache *c);
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed);
 

@@ -321,7 +321,7 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
   int i;
   if (lc->closed || mc_cache_dirty(c) || timed(c))
     return mc_op_lookup(L, h, hidx, first, last, all, NULL);
-  mc_key_begin(&k, buf, MC_KEYBUF, c->seed);
+  mc_key_begin(&k, buf, MC_KEYBUF, &c->hkey);
   for (i = first; i <= last; i++) {
     int r = mc_lkey_value(L, i, lua_type(L, i), lc->typed, &k);
     if (r <= 0)

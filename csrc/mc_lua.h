@@ -64,6 +64,7 @@ enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
 ** freed only after all finalizers ran). */
 typedef struct mc_state {
   long long bytes;          /* C memory of every cache of the state */
+  mc_hkey hkey;             /* the key hash's secret (mc_secret.c) */
   mc_link cores;            /* every core whose C memory is not freed */
   int closing;              /* lua_close has begun: new cores hold nothing */
 } mc_state;

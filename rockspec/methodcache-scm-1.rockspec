@@ -40,6 +40,7 @@ build = {
         "csrc/mc_lmethod.c",
         "csrc/mc_clock.c",
         "csrc/mc_ldebug.c",
+        "csrc/mc_secret.c",
       },
       incdirs = { "csrc" },
     },
