@@ -322,7 +322,12 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
   if (lc->closed || mc_cache_dirty(c) || timed(c))
     return mc_op_lookup(L, h, hidx, first, last, all, NULL);
   mc_key_begin(&k, buf, MC_KEYBUF, &c->hkey);
-  for (i = first; i <= last; i++) {
+  i = first;
+  if (first == last && lua_isinteger(L, i)) {  /* the commonest key */
+    mc_key_int(&k, (long long)lua_tointeger(L, i));
+    i++;
+  }
+  for (; i <= last; i++) {
     int r = mc_lkey_value(L, i, lua_type(L, i), lc->typed, &k);
     if (r <= 0)
       return r == 0 ? MC_NOKEY : mc_op_lookup(L, h, hidx, first, last, all, NULL);
