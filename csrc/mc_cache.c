@@ -102,6 +102,7 @@ void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
   mc_key_word(&k, (uint64_t)(uintptr_t)c);
   mc_key_end(&k, NULL);
   mc_cache_seed_rr(c, k.h);
+  c->hkey.fast = 1;  /* until a chain grows long (mc_key.h) */
   list_init(&c->order);
   list_init(&c->aux);
   list_init(&c->freqs);
@@ -162,6 +163,40 @@ static void rehash(mc_cache *c) {
   mem_free(c, c->buckets, c->nbuckets * sizeof(mc_entry *));
   c->buckets = nb;
   c->nbuckets = n;
+}
+
+/* A chain grew to MC_KEY_CHAINMAX: keys that collide under the fast mixer
+** whatever the secret.  From now on SipHash, and every entry is rehashed
+** from its bytes into the same buckets. */
+static void harden(mc_cache *c) {
+  mc_entry *all = NULL, *e;
+  size_t i;
+  c->hkey.fast = 0;
+  for (i = 0; i < c->nbuckets; i++) {
+    while ((e = c->buckets[i]) != NULL) {
+      c->buckets[i] = e->hnext;
+      e->hnext = all;
+      all = e;
+    }
+  }
+  while ((e = all) != NULL) {
+    size_t b;
+    all = e->hnext;
+    e->hash = mc_key_rehash(e->key, e->keylen, &c->hkey);
+    b = e->hash & (c->nbuckets - 1);
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+  }
+}
+
+/* With the fast mixer: whether the chain of 'e' (just linked first in its
+** bucket) is long enough to be an attack. */
+static int chain_too_long(const mc_entry *e) {
+  int n = 0;
+  for (; e != NULL; e = e->hnext)
+    if (++n >= MC_KEY_CHAINMAX)
+      return 1;
+  return 0;
 }
 
 static void hash_unlink(mc_cache *c, mc_entry *e) {
@@ -341,6 +376,8 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
   e->weight = weight;
   e->hnext = c->buckets[h & (c->nbuckets - 1)];
   c->buckets[h & (c->nbuckets - 1)] = e;
+  if (c->hkey.fast && e->hnext != NULL && chain_too_long(e))
+    harden(c);
   switch (c->policy) {
     case MC_LFU:
       e->pol.freq = f;

@@ -22,9 +22,11 @@ enum mc_ktag {
 #define MC_KF_NODE  1
 
 /* The 128-bit key of the hash: one random secret per lua_State (see
-** mc_secret.c), copied into each cache. */
+** mc_secret.c), copied into each cache, and which mixer the cache uses
+** (see "Two mixers" below; zero, the default, is SipHash). */
 typedef struct mc_hkey {
   uint64_t k0, k1;
+  int fast;
 } mc_hkey;
 
 /* Fills 'out' with a secret from the system's random source (mc_secret.c). */
@@ -37,6 +39,7 @@ typedef struct mc_kbuf {
   uint64_t v0, v1, v2, v3;  /* SipHash state */
   uint64_t nbytes;  /* 8 per word fed: SipHash's message length */
   uint64_t h;       /* the hash, once mc_key_end has closed the key */
+  int fast;         /* the fast mixer, not SipHash (mc_hkey.fast) */
 } mc_kbuf;
 
 typedef struct mc_kitem {
@@ -87,7 +90,21 @@ typedef struct mc_kitem {
 ** word: a block holding the length in its top byte, then 3 rounds.  A
 ** message of whole words is thus hashed exactly as the reference SipHash
 ** hashes those words' bytes (little-endian), which spec/siphash_spec.lua
-** checks against the published test vectors. */
+** checks against the published test vectors.
+**
+** Two mixers.  SipHash's rounds are a chain of about 20 cycles that a hit
+** waits for before it can load the bucket: measured, it made a cached call
+** 10% slower than with a one-multiply mixer.  So a cache starts with that
+** fast mixer (keyed by the same secret, which is not enough against a
+** determined attacker: some of its collisions hold for every key) and
+** watches its chains: the first insert that makes a chain of
+** MC_KEY_CHAINMAX entries (with at most one entry per two buckets, about
+** 1e-21 for random keys) switches the cache to SipHash for good and
+** rehashes every entry from its bytes (mc_key_rehash).  An attacker gets
+** one chain of that length per cache, once; .NET's Dictionary defends its
+** string keys the same way. */
+
+#define MC_KEY_CHAINMAX  16
 
 /* The writers must be inlined for the state to stay in registers; gcc
 ** would call the bigger ones (mc_key_int) out of line. */
@@ -111,11 +128,18 @@ MC_KEY_INLINE void mc_key_round(mc_kbuf *k) {
   k->v2 = mc_rotl(k->v2, 32);
 }
 
-/* One word of the message: SipHash's compression with one round. */
+/* One word of the message: SipHash's compression with one round, or the
+** fast mixer's multiply and shift. */
 MC_KEY_INLINE void mc_key_word(mc_kbuf *k, uint64_t m) {
-  k->v3 ^= m;
-  mc_key_round(k);
-  k->v0 ^= m;
+  if (k->fast) {
+    uint64_t h = (k->v0 ^ m) * 0xbf58476d1ce4e5b9ULL;
+    k->v0 = h ^ (h >> 31);
+  }
+  else {
+    k->v3 ^= m;
+    mc_key_round(k);
+    k->v0 ^= m;
+  }
   k->nbytes += 8;
 }
 
@@ -156,6 +180,7 @@ MC_KEY_INLINE void mc_key_begin(mc_kbuf *k, unsigned char *p, size_t cap,
   k->v2 = key->k0 ^ 0x6c7967656e657261ULL;
   k->v3 = key->k1 ^ 0x7465646279746573ULL;
   k->nbytes = 0;
+  k->fast = key->fast;
   mc_key_byte(k, 0);
 }
 
@@ -237,6 +262,12 @@ MC_KEY_INLINE void mc_key_end(mc_kbuf *k, const void *node) {
     mc_key_word(k, MC_KW_NODE);
     mc_key_word(k, (uint64_t)(uintptr_t)node);
   }
+  if (k->fast) {
+    uint64_t h = k->v0 ^ k->v1;
+    h ^= h >> 32;
+    k->h = h ^ (h >> 16);
+    return;
+  }
   b = k->nbytes << 56;
   k->v3 ^= b;
   mc_key_round(k);
@@ -250,6 +281,10 @@ MC_KEY_INLINE void mc_key_end(mc_kbuf *k, const void *node) {
 
 /* The key's hash, once mc_key_end has closed it. */
 #define mc_key_hash(k)  ((unsigned)(k)->h)
+
+/* The hash of a key from its bytes, as its encoding gave it, under 'hk'. */
+unsigned mc_key_rehash(const unsigned char *key, size_t len,
+                       const mc_hkey *hk);
 
 /* Reads the items of a key: returns the position after 'it', NULL at end. */
 const unsigned char *mc_key_next(const unsigned char *p,
