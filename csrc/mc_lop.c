@@ -14,6 +14,8 @@
 **   4. on_evict runs last, for the notices queued in step 3, with the cache
 **      consistent and no hold.
 */
+#include <string.h>
+
 #include "mc_lua.h"
 
 #define timed(c)  ((c)->policy == MC_TTL || (c)->policy == MC_TLRU)
@@ -442,22 +444,29 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
       tidx = lua_gettop(L);
     }
-    if (e != NULL)
+    if (e != NULL) {
+      /* a value set that fails for memory leaves the old value */
+      mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
       mc_cache_update(c, e, weight);
+    }
     else {
-      int longkey = kc.k.len > kc.k.cap;
-      e = mc_cache_insert(c, longkey ? NULL : kc.k.p, kc.k.len,
-                          mc_key_hash(&kc.k), weight, kc.node);
+      /* the value first, keyed by the reserved entry's address, and the
+      ** entry linked after: a value set that fails for memory leaves
+      ** nothing but the spare, which the next reserve frees */
+      e = mc_cache_reserve(c, kc.k.len);
       if (e == NULL) {
         oom = 1;
         break;
       }
-      if (longkey)  /* the same key into the entry: its nodes are there */
+      if (kc.k.len <= kc.k.cap)
+        memcpy(e->key, kc.k.p, kc.k.len);
+      else  /* the same key into the entry: its nodes are there */
         mc_lkey_encodeinto(L, lc, hidx, first, last, e->key, e->keylen);
+      mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
+      mc_cache_link(c, e, mc_key_hash(&kc.k), weight, kc.node);
     }
     if (timed(c))
       mc_cache_setexpiry(c, e, expires);
-    mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
     stored = 1;
     break;
   }
