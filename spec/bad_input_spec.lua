@@ -13,8 +13,9 @@
 -- the same pairs, the same stats() and the same #c; on_evict is not called.
 --
 -- Decisions this spec pins:
--- * a table with a __call metamethod is not a function: methods, factories
---   and callbacks are documented as functions, and are checked with type();
+-- * a value with a __call metamethod is accepted wherever a function is
+--   (methods, factories, callbacks): Lua calls it as one, and the binding
+--   checks callability (mc_iscallable) since the split of the binding;
 -- * `typed` takes a boolean (a string or a number there is a mistake);
 -- * a float with an integral value is a valid weight (cache_options_spec);
 -- * ttl = math.huge is a valid ttl (never expires), so inf is not a bad ttl;
@@ -132,7 +133,6 @@ local NOT_FUNCTIONS = {
   { "a number", 42, "got number" },
   { "a numeric string", "3", "got string" },
   { "a table", {}, "got table" },
-  { "a callable table", callable(), "got table" },
   { "a boolean", true, "got boolean" },
 }
 
@@ -218,13 +218,13 @@ for _, ctor in ipairs(CONSTRUCTORS) do
     end
   end
   case("option seed a numeric string", optarg, { seed = "7" },
-       { bad(optarg, fname), "seed", "expected, got string" })
+       { bad(optarg, fname), "seed", "integer", "got string" })
   case("option seed a boolean", optarg, { seed = true },
-       { bad(optarg, fname), "seed", "expected, got boolean" })
+       { bad(optarg, fname), "seed", "integer", "got boolean" })
   case("option typed a string", optarg, { typed = "yes" },
-       { bad(optarg, fname), "typed", "boolean expected, got string" })
+       { bad(optarg, fname), "typed", "boolean", "got string" })
   case("option typed a number", optarg, { typed = 1 },
-       { bad(optarg, fname), "typed", "boolean expected, got number" })
+       { bad(optarg, fname), "typed", "boolean", "got number" })
 end
 
 --}}
@@ -271,11 +271,11 @@ for _, fname in ipairs({ "method", "cached" }) do
     end
   end
   case("option seed a numeric string", body, { policy = "rr", seed = "7" },
-       { bad(2, fname), "seed", "expected, got string" })
+       { bad(2, fname), "seed", "integer", "got string" })
   case("option seed NaN", body, { policy = "rr", seed = NAN }, { bad(2, fname), "seed", "got nan" })
   case("option seed 1.5", body, { policy = "rr", seed = 1.5 }, { bad(2, fname), "seed", "got 1.5" })
   case("option typed a string", body, { typed = "yes" },
-       { bad(2, fname), "typed", "boolean expected, got string" })
+       { bad(2, fname), "typed", "boolean", "got string" })
 end
 
 do
@@ -321,6 +321,75 @@ do
     return setmetatable({}, C):m()
   end, { FACTORY })
 end
+
+--}}
+
+--{{ Callable tables, taken as functions
+
+-- a table whose __call counts its calls and answers body(...)
+local function counted(body)
+  local t = { calls = 0 }
+  return setmetatable(t, { __call = function(self, ...)
+    self.calls = self.calls + 1
+    return body(...)
+  end })
+end
+
+accepts("method and cached accept a callable table as the function", function()
+  local double = counted(function(_, x) return 2 * x end)
+  local C = {}
+  C.__index = C
+  C.m = methodcache.method(double)
+  local o = setmetatable({}, C)
+  local sum = counted(function(a, b) return a + b end)
+  local f = methodcache.cached(sum)
+  return { o:m(3), o:m(3), f(1, 2), f(1, 2), double.calls, sum.calls }
+end, function(r) assert.are.same({ 6, 6, 3, 3, 1, 1 }, r) end)
+
+accepts("methodcache accepts a callable factory and a callable method", function()
+  local factory = counted(function() return methodcache.lru(2) end)
+  local ident = counted(function(self) return self end)
+  local C = {}
+  C.__index = C
+  C.m = methodcache(factory)(ident)
+  local a, b = setmetatable({}, C), setmetatable({}, C)
+  return { a:m() == a, a:m() == a, b:m() == b, factory.calls, ident.calls }
+end, function(r) assert.are.same({ true, true, true, 2, 2 }, r) end)
+
+accepts("lru accepts a callable getsizeof and on_evict", function()
+  local weigh = counted(function() return 2 end)
+  local log = counted(function() end)
+  local c = methodcache.lru(3, { getsizeof = weigh, on_evict = log })
+  c:set(1, 1); c:set(2, 2)
+  return { c:stats().currsize, #c, weigh.calls, log.calls }
+end, function(r) assert.are.same({ 2, 1, 2, 1 }, r) end)
+
+accepts("ttl and tlru accept a callable timer and ttu", function()
+  local now = 0
+  local clock_fn = counted(function() return now end)
+  local ttu_fn = counted(function(_, v, t) return t + v end)
+  local a = methodcache.ttl(4, 5, { timer = clock_fn })
+  local b = methodcache.tlru(4, ttu_fn, { timer = clock_fn })
+  a:set("k", 1); b:set("k", 3)
+  now = 4
+  local live = { a:get("k"), b:get("k") }
+  return { live[1], live[2], clock_fn.calls > 0, ttu_fn.calls }
+end, function(r) assert.are.same({ 1, nil, true, 1 }, r) end)
+
+accepts("method accepts callable option functions", function()
+  local now = 0
+  local weigh = counted(function() return 1 end)
+  local clock_fn = counted(function() return now end)
+  local ttu_fn = counted(function(_, _, t) return t + 1 end)
+  local log = counted(function() end)
+  local C = {}
+  C.__index = C
+  C.m = methodcache.method(function(_, x) return x end,
+    { maxsize = 1, getsizeof = weigh, timer = clock_fn, ttu = ttu_fn, on_evict = log })
+  local o = setmetatable({}, C)
+  o:m(1); o:m(2)
+  return { weigh.calls, ttu_fn.calls, log.calls, clock_fn.calls > 0 }
+end, function(r) assert.are.same({ 2, 2, 1, true }, r) end)
 
 --}}
 

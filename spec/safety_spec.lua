@@ -369,7 +369,7 @@ describe("error messages", function()
                methodcache.ttl, 5, "2")
     fails_with({ "bad argument #1 to 'lru'", "number expected, got string" }, nil,
                methodcache.lru, "3")
-    fails_with({ "bad argument #2 to 'rr'", "seed", "expected, got string" }, nil,
+    fails_with({ "bad argument #2 to 'rr'", "seed", "got string" }, nil,
                methodcache.rr, 5, { seed = "7" })
     local c = methodcache.lru(10, { getsizeof = function() return "3" end })
     fails_with({ "getsizeof", "non-negative integer", "got string" }, nil, c.set, c, 1, 1)
