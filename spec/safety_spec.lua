@@ -140,7 +140,8 @@ end)
 -- object keys are held "like a weak-keyed table"), whose keys the manual
 -- (2.5.4) removes only when the object is actually freed, after its
 -- finalizer.  So has() is true, peek() and get() give the value and pop()
--- takes it out: has, get and pop agree; after pop the key is absent.
+-- takes it out: has, get and pop agree; after pop the key is absent; and
+-- on_evict hears of the pop with the key itself.
 describe("a key's own finalizer", function()
   finalizer_case("key_gc",
     "sees its entry: has, peek, get and pop agree, and pop removes it", 1)

@@ -201,7 +201,10 @@ end
 -- finalizer asks c about itself.  make_value(k, i) is the value of key k.
 -- The expected answers, and why, are in spec/safety_spec.lua.
 local function key_gc(make_value)
-  local c = methodcache.lru(100)
+  local notices = {}
+  local c = methodcache.lru(100, { on_evict = function(k, v, reason)
+    notices[#notices + 1] = { k, v, reason }
+  end })
   local reference = setmetatable({}, { __mode = "k" })  -- a weak-keyed table
   local log = {}
   ;(function()
@@ -211,12 +214,14 @@ local function key_gc(make_value)
       c:set(k, v)
       reference[k] = v
       setmetatable(k, { __gc = function(self)
+        local n = #notices
         log[#log + 1] = {
-          i = i, v = v, in_table = reference[self],
+          i = i, v = v, key = self, in_table = reference[self],
           has = c:has(self), peek = c:peek(self), get = c:get(self),
           pop = c:pop(self, "default"), has_after = c:has(self),
           popped_again = c:pop(self, "default"),
         }
+        log[#log].notices = table.move(notices, n + 1, #notices, 1, {})
       end })
     end
   end)()
@@ -236,6 +241,11 @@ local function key_gc(make_value)
     same("pop", r.v)
     same("has_after", false)
     same("popped_again", "default")
+    -- on_evict hears of the pop with the key itself
+    local notice = r.notices[1] or {}
+    check(#r.notices == 1 and rawequal(notice[1], r.key) and rawequal(notice[2], r.v) and
+          notice[3] == "deleted", "key %d: pop made %d notices, the first (%s, %s, %s)",
+          r.i, #r.notices, tostring(notice[1]), tostring(notice[2]), tostring(notice[3]))
   end
   local left = H.entries(c)
   check(#c == 1 and #left == 1 and left[1][1] == "other" and left[1][2] == "kept",

@@ -106,8 +106,8 @@ local function run(seed)
       opts.on_evict = function(k, v, reason)
         if not (type(v) == "table" and v.key ~= nil and
                 canon(v.key, cc.typed) == canon(k, cc.typed)) then
-          violation(name .. " on_evict", "key %s got the value of %s", tostring(k),
-                    type(v) == "table" and tostring(v.key) or tostring(v))
+          violation(name .. " on_evict", "key %s got the value of %s (reason %s)", tostring(k),
+                    type(v) == "table" and tostring(v.key) or tostring(v), tostring(reason))
         end
         if reason ~= "size" and reason ~= "deleted" and reason ~= "cleared" and
            reason ~= "expired" then
