@@ -7,6 +7,9 @@
 -- and a crash fails one spec instead of ending busted.  This process's own
 -- collector is left alone.  A failure names the seed and the command that
 -- replays it; METHODCACHE_SEED=N runs that seed alone in every spec here.
+-- The main loop's calls depend on the seed alone, but where collections
+-- fall also depends on Lua's string-hash seed, which differs from run to
+-- run: a replay fails the same way often, not always (run it a few times).
 -- The longer runs are tagged #slow (busted --exclude-tags=slow skips them).
 local H = require("spec.support.helpers")
 
