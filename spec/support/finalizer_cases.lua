@@ -57,6 +57,14 @@ local function lookups(n, opts)
   end }
   for i = 1, n do
     setmetatable({ id = i }, Res)
+    if i % 100 == 0 then
+      -- a burst: 150 finalizers due at the next allocation, which the
+      -- lookup below makes (more than maxsize of them, so that their own
+      -- lookups evict whatever the interrupted one holds)
+      collectgarbage("stop")
+      for j = 1, 150 do setmetatable({ id = n + i * 150 + j }, Res) end
+      collectgarbage("restart")
+    end
     local a, b = svc:lookup(i)
     if a ~= i or b ~= "ok" then
       wrong[#wrong + 1] = ("lookup(%d) gave %s, %s"):format(i, tostring(a), tostring(b))
