@@ -105,7 +105,7 @@ local TIMEOUT = H.have("timeout") and "timeout 300" or nil
 -- case: name in finalizer_cases; what: the sentence; scale: how much smaller
 -- the valgrind run is.
 local function finalizer_case(case, what, scale)
-  each_mode(what, function() cases[case](H.under_valgrind and 10 or 1) end)
+  each_mode(what, function() cases[case](H.under_valgrind and 2 or 1) end)
   for _, mode in ipairs(MODES) do
     local name = ("%s (%s, in a child process under valgrind)"):format(what, mode)
     if H.under_valgrind then
@@ -129,9 +129,9 @@ describe("finalizers using a cache while one of its operations runs", function()
   finalizer_case("lookups_evicting",
     "leave every call right with maxsize 8, and on_evict gets matching keys and values", 10)
   finalizer_case("pairs_clear",
-    "leave pairs(c) a snapshot of matching keys and values while they clear c", 4)
+    "leave pairs(c) a snapshot of matching keys and values while they clear c", 10)
   finalizer_case("clear_calls",
-    "never make a hit answer nil, nil while methodcache.clear(f, o) runs", 4)
+    "never make a hit answer nil, nil while methodcache.clear(f, o) runs", 10)
 end)
 
 -- A table key that gets a __gc metamethod after it became a key runs that
