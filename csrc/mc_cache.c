@@ -486,9 +486,14 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
   double old = e->expires;
   e->expires = expires;
   if (c->policy == MC_TTL) {
-    /* a set renews the entry: it now expires last */
+    /* a set renews the entry: it now expires last; the expiry list stays
+    ** sorted even if the timer went back (then the entry lives as long as
+    ** the one before it) */
     list_unlink(&e->aux);
     list_before(&c->aux, &e->aux);
+    if (e->aux.prev != &c->aux &&
+        entry_of(e->aux.prev, aux)->expires > expires)
+      e->expires = entry_of(e->aux.prev, aux)->expires;
   }
   else if (c->policy == MC_TLRU) {
     if (expires < old)
