@@ -187,9 +187,9 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
     ** checked before its value is read, and again at the end.  A key the
     ** caller has is better than one made from the entry: in the key's own
     ** finalizer its node table is already gone from the map */
-    if (kidx != 0)
+    if (kidx != 0 && lua_type(L, kidx) != LUA_TNUMBER)
       lua_pushvalue(L, kidx);
-    else
+    else  /* numbers as the key holds them: 1.0 is 1, -0.0 is 0 */
       mc_lkey_push(L, hidx, e);
     if (entry_ok(e))
       mc_lvalue_pushpacked(L, e, tidx);
