@@ -443,8 +443,7 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
   mc_entry *e = mc_cache_reserve(c, len);
   if (e == NULL)
     return NULL;
-  if (key != NULL)
-    memcpy(e->key, key, len);
+  memcpy(e->key, key, len);
   mc_cache_link(c, e, h, weight, node);
   return e;
 }

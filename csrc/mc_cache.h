@@ -180,8 +180,9 @@ static inline int mc_cache_fits(const mc_cache *c, long long weight,
 }
 
 /* Allocates and links a new entry (the key must not be present); NULL when
-** out of memory.  The caller makes room first (mc_cache_fits).  With 'key'
-** NULL the key bytes are left for the caller to write at once. */
+** out of memory.  The caller makes room first (mc_cache_fits).  A caller
+** that writes the key itself uses mc_cache_reserve and mc_cache_link: the
+** link may rehash every key from its bytes (mc_key.h, "Two mixers"). */
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node);
 /* mc_cache_insert in two steps, for a caller that must do something that
