@@ -1,7 +1,9 @@
 -- tools/check_api.lua: do the docs and the editor types cover the API?
 --
 --   lua5.4 tools/check_api.lua                  coverage (make docs, specs)
---   lua5.4 tools/check_api.lua --usage FILE...  misuse in FILEs
+--   lua5.4 tools/check_api.lua --usage FILE...  misuse in FILEs (from any
+--                                               directory: the paths of this
+--                                               checkout are found from here)
 --
 -- (with LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;', as make docs sets)
 --
@@ -24,12 +26,14 @@
 
 local M = {}
 
+-- the files, from the checkout this file is in (problems name them as here)
+local ROOT = debug.getinfo(1, "S").source:match("^@(.-)tools[/\\][^/\\]*$") or ""
 local META = "types/methodcache.lua"
 local LDOC = { "lua/methodcache.lua", "docs/api.ld.lua" }
 local OPTS_C = "csrc/mc_lopts.c"
 
-local function slurp(path)
-  local f = assert(io.open(path, "r"))
+local function slurp(path, outside)
+  local f = assert(io.open(outside and path or ROOT .. path, "r"))
   local s = f:read("a")
   f:close()
   return s
@@ -242,7 +246,7 @@ end
 function M.coverage(methodcache)
   methodcache = methodcache or require("methodcache")
   local problems = {}
-  local chunk, err = loadfile(META, "t", {})
+  local chunk, err = loadfile(ROOT .. META, "t", {})
   if not chunk then return { META .. ": not valid Lua: " .. err } end
   local ok, stub = pcall(chunk)
   if not ok or type(stub) ~= "table" then
@@ -345,7 +349,7 @@ function M.usage(files, chunks)
       end
     end
   end
-  for _, path in ipairs(files or {}) do scan(path, slurp(path)) end
+  for _, path in ipairs(files or {}) do scan(path, slurp(path, true)) end
   for _, c in ipairs(chunks or {}) do scan(c.name, c.text) end
   return problems
 end
