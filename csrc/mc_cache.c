@@ -85,6 +85,10 @@ static size_t entry_size(size_t keylen) {
   return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
 }
 
+static void entry_free(mc_cache *c, mc_entry *e) {
+  mem_free(c, e, entry_size(e->keylen));
+}
+
 
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
                    long long maxsize, const mc_hkey *hkey) {
@@ -341,12 +345,18 @@ static void arr_remove(mc_cache *c, mc_entry *e) {
 /* }====================================================== */
 
 
-mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
-                          unsigned h, long long weight, mc_node *node) {
+static void drop_spare(mc_cache *c) {
+  if (c->spare != NULL) {
+    entry_free(c, c->spare);
+    c->spare = NULL;
+  }
+}
+
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len) {
   mc_entry *e;
-  mc_freq *f = NULL;
   if (len > 0xFFFFFFFFu)
     return NULL;
+  drop_spare(c);
   /* at most one entry per two buckets: fewer chains to walk on a hit,
   ** for 4 to 8 bytes per entry */
   if (c->count >= c->nbuckets / 2)
@@ -355,23 +365,39 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
     return NULL;
   if ((c->policy == MC_RR || c->policy == MC_TLRU) && !arr_reserve(c))
     return NULL;
+  if (c->policy == MC_LFU && c->sparefreq == NULL) {
+    mc_link *first = c->freqs.next;
+    if (first == &c->freqs || container(first, mc_freq, link)->count != 1) {
+      c->sparefreq = (mc_freq *)mem_alloc(c, sizeof(mc_freq));
+      if (c->sparefreq == NULL)
+        return NULL;
+    }
+  }
+  e = (mc_entry *)mem_alloc(c, entry_size(len));
+  if (e == NULL)
+    return NULL;
+  memset(e, 0, offsetof(mc_entry, key));
+  e->keylen = (unsigned)len;
+  c->spare = e;
+  return e;
+}
+
+void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
+                   mc_node *node) {
+  mc_freq *f = NULL;
+  c->spare = NULL;
   if (c->policy == MC_LFU) {
     mc_link *first = c->freqs.next;
     if (first != &c->freqs && container(first, mc_freq, link)->count == 1)
       f = container(first, mc_freq, link);
-    else if ((f = freq_new(c, &c->freqs, 1)) == NULL)
-      return NULL;
+    else {  /* mc_cache_reserve made it */
+      f = c->sparefreq;
+      c->sparefreq = NULL;
+      f->count = 1;
+      list_init(&f->entries);
+      list_after(&c->freqs, &f->link);
+    }
   }
-  e = (mc_entry *)mem_alloc(c, entry_size(len));
-  if (e == NULL) {
-    if (f != NULL)
-      freq_drop_if_empty(c, f);
-    return NULL;
-  }
-  memset(e, 0, offsetof(mc_entry, key));
-  if (key != NULL)
-    memcpy(e->key, key, len);
-  e->keylen = (unsigned)len;
   e->hash = h;
   e->weight = weight;
   e->hnext = c->buckets[h & (c->nbuckets - 1)];
@@ -410,6 +436,15 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
     list_init(&e->own);
   c->count++;
   c->currsize += weight;
+}
+
+mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
+                          unsigned h, long long weight, mc_node *node) {
+  mc_entry *e = mc_cache_reserve(c, len);
+  if (e == NULL)
+    return NULL;
+  memcpy(e->key, key, len);
+  mc_cache_link(c, e, h, weight, node);
   return e;
 }
 
@@ -450,9 +485,14 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
   double old = e->expires;
   e->expires = expires;
   if (c->policy == MC_TTL) {
-    /* a set renews the entry: it now expires last */
+    /* a set renews the entry: it now expires last; the expiry list stays
+    ** sorted even if the timer went back (then the entry lives as long as
+    ** the one before it) */
     list_unlink(&e->aux);
     list_before(&c->aux, &e->aux);
+    if (e->aux.prev != &c->aux &&
+        entry_of(e->aux.prev, aux)->expires > expires)
+      e->expires = entry_of(e->aux.prev, aux)->expires;
   }
   else if (c->policy == MC_TLRU) {
     if (expires < old)
@@ -460,10 +500,6 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
     else
       heap_down(c, e->pol.index);
   }
-}
-
-static void entry_free(mc_cache *c, mc_entry *e) {
-  mem_free(c, e, entry_size(e->keylen));
 }
 
 void mc_cache_remove(mc_cache *c, mc_entry *e) {
@@ -722,6 +758,9 @@ void mc_cache_free(mc_cache *c) {
   c->holds = 0;  /* a hold left by an error nobody closed: nothing reads now */
   mc_cache_clear(c);
   reap(c);
+  drop_spare(c);
+  mem_free(c, c->sparefreq, sizeof(mc_freq));
+  c->sparefreq = NULL;
   while (!list_empty(&c->nodes)) {
     mc_node *n = container(c->nodes.next, mc_node, all);
     list_unlink(&n->all);

@@ -118,6 +118,8 @@ typedef struct mc_cache {
   int holds;                /* see "Holds" above */
   mc_link limbo;            /* detached entries (by 'order') while held */
   mc_node *freeing;         /* nodes to free when the last hold goes */
+  mc_entry *spare;          /* reserved, not linked (mc_cache_reserve) */
+  mc_freq *sparefreq;       /* LFU: the count-1 list the spare will need */
   mc_stats stats;
   long long bytes;          /* C memory held by this cache */
   long long *total;         /* optional: C memory of all caches of a state */
@@ -181,10 +183,20 @@ static inline int mc_cache_fits(const mc_cache *c, long long weight,
 }
 
 /* Allocates and links a new entry (the key must not be present); NULL when
-** out of memory.  The caller makes room first (mc_cache_fits).  With 'key'
-** NULL the key bytes are left for the caller to write at once. */
+** out of memory.  The caller makes room first (mc_cache_fits).  A caller
+** that writes the key itself uses mc_cache_reserve and mc_cache_link: the
+** link may rehash every key from its bytes (mc_key.h, "Two mixers"). */
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node);
+/* mc_cache_insert in two steps, for a caller that must do something that
+** can fail between them (the binding stores the value, keyed by the
+** entry's address): reserve allocates everything the entry will need and
+** returns it unlinked, for its key to be written; link links it and cannot
+** fail.  Nothing may change the cache in between.  An entry reserved and
+** never linked is freed by the next reserve or by mc_cache_free. */
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len);
+void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
+                   mc_node *node);
 /* A hit: refresh recency/frequency as the policy says.  LRU, the common
 ** case, is inline: moving an entry to the front is a few stores. */
 void mc_cache_touch_policy(mc_cache *c, mc_entry *e);

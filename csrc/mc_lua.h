@@ -273,9 +273,10 @@ void mc_lnode_prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n);
 ** Values (mc_lvalue.c)
 ** ======================================================= */
 
-/* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT, the tag of a
-** new entry, is an entry whose value could not be stored (out of memory):
-** every lookup takes it for a miss. */
+/* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT is the tag of
+** a reserved entry before its value is set; a linked entry always has a
+** value (mc_op_store sets it before mc_cache_link), but every lookup would
+** take VT_ABSENT for a miss. */
 enum { VT_ABSENT, VT_NONE, VT_NIL, VT_FALSE, VT_TRUE, VT_INT, VT_FLT,
        VT_LUD, VT_ONE, VT_PACK };
 

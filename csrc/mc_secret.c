@@ -115,6 +115,7 @@ void mc_secret_fill(mc_hkey *out) {
 #endif
   memcpy(&out->k0, buf, 8);
   memcpy(&out->k1, buf + 8, 8);
+  out->fast = 0;  /* SipHash; each cache starts its copy on the fast mixer */
   if (got < sizeof(buf))
     from_environment(out);
 }

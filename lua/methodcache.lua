@@ -33,10 +33,13 @@ end
 -- @usage
 -- Point.dist = methodcache(function() return methodcache.lru(256) end)(Point.dist)
 setmetatable(M, {
-  __call = function(_, factory)
-    if type(factory) ~= "function" then
+  __call = function(_, ...)
+    local factory = ...
+    local mt = getmetatable(factory)
+    if type(factory) ~= "function" and not (type(mt) == "table" and mt.__call) then
       error(("bad argument #1 to 'methodcache' (cache factory function " ..
-             "expected, got %s)"):format(type(factory)), 2)
+             "expected, got %s)"):format(select("#", ...) == 0 and "no value"
+                                         or type(factory)), 2)
     end
     return function(fn)
       return core.decorate(fn, factory)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh: make sure the tools a make target needs are installed.
 #
-#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|lint|docs|dist|all]
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]
 #   (default: build)
 #
 # Quiet when everything is there. Otherwise, as root with apt-get, runs
@@ -17,8 +17,8 @@ LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
 what=${1:-build}
 
 case $what in
-  build|test|demo|bench|rock|valgrind|lint|docs|dist|all) ;;
-  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|lint|docs|dist|all]" >&2
+  build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]" >&2
      exit 2 ;;
 esac
 
@@ -51,6 +51,19 @@ check_test() {
   fi
 }
 
+# clang and its sanitizer runtimes (libclang-rt-dev is only a recommendation
+# of clang, and apt-get runs here without recommendations): a program built
+# with them links
+check_asan() {
+  if ! have clang; then
+    need clang
+    need libclang-rt-dev
+  elif ! echo 'int main(void) { return 0; }' |
+       clang -fsanitize=address,undefined -x c - -o /dev/null >/dev/null 2>&1; then
+    need libclang-rt-dev
+  fi
+}
+
 # make lint: luacheck; make docs: LDoc and the Markdown module it formats
 # with (Debian's, for the Lua 5.1 that runs ldoc); make dist: git archive,
 # zip for the .src.rock, luarocks to install it
@@ -72,6 +85,7 @@ check() {
     test) check_test ;;
     rock) have luarocks || need luarocks ;;
     valgrind) check_test; have valgrind || need valgrind ;;
+    asan) check_test; check_asan ;;
     lint) check_lint ;;
     docs) check_docs ;;
     dist) check_dist ;;
