@@ -50,14 +50,14 @@
 -- @param[opt] obj one object: the statistics of its cache only (zeros if it
 -- has none)
 -- @treturn Info the statistics
--- @raise `bad argument #1 to 'info' (not a function made by methodcache)`
+-- @raise `bad argument #1 to 'info' (not a function made by methodcache, got number)`
 
 --- Empties the caches of a cached method or function.
 -- Each dropped entry is an `on_evict` notice with reason `"cleared"`.
 -- @function clear
 -- @tparam function f what `methodcache(...)`, `method` or `cached` returned
 -- @param[opt] obj one object: empty its cache only (every object's when absent)
--- @raise `bad argument #1 to 'clear' (not a function made by methodcache)`
+-- @raise `bad argument #1 to 'clear' (not a function made by methodcache, got number)`
 
 --- What `info` returns.
 -- @table Info
@@ -188,7 +188,7 @@
 -- `maxsize` (an entry the key had is dropped, reason `"size"`) or, for
 -- `tlru`, expires at once (likewise, reason `"expired"`)
 -- @raise `bad argument #1 to 'set' (key expected, got nil)`,
--- `bad argument #1 to 'set' (NaN cannot be a key)`
+-- `bad argument #1 to 'set' (NaN cannot be a key, got nan)`
 
 --- The value of a key, without counting or changing the order.
 -- @function Cache:peek
