@@ -2,6 +2,7 @@
 #
 #   make            build/methodcache/core.so, build/libmethodcache.a, ./mchost
 #   make test       install missing tools (apt-get, as root), build, run the specs
+#                   but those tagged #slow (make test-long runs those)
 #   make demo       ... and run examples/leak_demo.lua through mchost
 #   make bench      ... and run bench/run.lua through mchost
 #   make install    PREFIX=/usr/local DESTDIR= (Lua 5.4 module tree, lib, include, bin)
@@ -10,7 +11,10 @@
 #   make check-asan the C sources and mchost with AddressSanitizer and UBSan
 #                   (clang) in build-asan/, and every spec through that mchost
 #   make rock-check luarocks make into a temporary tree, then require from it
-#   make lint       luacheck (not installed by tools/deps.sh)
+#   make lint       luacheck over every Lua file we write
+#   make docs       the HTML API reference in build/doc/ (LDoc)
+#   make dist       dist/: the source tarball and the .src.rock (dist-check: and
+#                   install that rock offline into a fresh tree, and try it)
 #
 # Everything is overridable: make LUA=lua5.4 LUA_INCDIR=... CC=clang CFLAGS=-O0
 
@@ -105,7 +109,7 @@ $(HOST): $(HOST_OBJ) $(STATIC)
 test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --exclude-tags=slow $(BUSTED_ARGS)
 
 demo:
 	@sh tools/deps.sh demo
@@ -208,15 +212,12 @@ rock-check:
 	@sh tools/deps.sh rock
 	@set -e; tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/mc-rock.XXXXXX"); \
 	trap 'rm -rf "$$tmp"' EXIT; \
-	mkdir "$$tmp/src"; cp -R csrc lua rockspec "$$tmp/src/"; \
+	mkdir "$$tmp/src"; cp -R csrc lua rockspec docs types README.md "$$tmp/src/"; \
 	(cd "$$tmp/src" && $(LUAROCKS) --lua-version $(LUA_VERSION) --tree "$$tmp/tree" \
 	  make --deps-mode=none $(ROCKSPEC)) > "$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
 	LUA_PATH="$$tmp/tree/share/lua/$(LUA_VERSION)/?.lua" \
 	LUA_CPATH="$$tmp/tree/lib/lua/$(LUA_VERSION)/?.so" \
 	$(LUA) tools/smoke.lua "$$tmp/tree"
-
-lint:
-	luacheck .
 
 install: all
 	install -d $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR) \
@@ -237,3 +238,73 @@ uninstall:
 
 clean:
 	rm -rf build $(HOST) luarocks-tree $(ASAN_DIR)
+
+# {====== make test-long, lint, docs, dist (issue 9) ======
+# test-long  the specs tagged #slow, which make test leaves out: the
+#            200,000-operation differential runs and the 100,000-key floods
+# lint       luacheck over every Lua file we write (.luacheckrc says which)
+# docs       build/doc/index.html from config.ld: LDoc must print no warning;
+#            then tools/check_api.lua: the reference and types/methodcache.lua
+#            name every public function, cache method and option
+# dist       dist/methodcache-V.tar.gz (git archive of HEAD: commit first) and
+#            dist/methodcache-V-1.src.rock (the release rockspec of HEAD with it)
+# dist-check dist, then installs the .src.rock offline into a fresh tree and
+#            runs tools/smoke.lua on it (docs installed, one symbol exported)
+LDOC      ?= ldoc
+LUACHECK  ?= luacheck
+ZIP       ?= zip
+VERSION    = $(shell sed -n 's/^\#define METHODCACHE_VERSION "\(.*\)"$$/\1/p' csrc/methodcache.h)
+DIST       = methodcache-$(VERSION)
+ROCK       = $(DIST)-1
+DEV_PATHS  = LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;'
+
+.PHONY: test-long docs dist dist-check clean-rock
+
+test-long:
+	@sh tools/deps.sh test
+	@$(MAKE) --no-print-directory all $(TESTING_SO)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --tags=slow $(BUSTED_ARGS)
+
+lint:
+	@sh tools/deps.sh lint
+	$(LUACHECK) .
+
+# LDoc's own chatter is three known lines; anything else is a warning
+docs:
+	@sh tools/deps.sh docs
+	@$(MAKE) --no-print-directory -s $(CORE_SO)
+	@$(LDOC) --fatalwarnings --testing . > build/ldoc.log 2>&1 || { cat build/ldoc.log; exit 1; }
+	@if grep -Ev '^(reading configuration from|found master module|output written to)[[:space:]]' \
+	     build/ldoc.log; then echo "docs: LDoc warned" >&2; exit 1; fi
+	@echo "docs: build/doc/index.html"
+	@$(DEV_PATHS) $(LUA) tools/check_api.lua
+
+dist:
+	@sh tools/deps.sh dist
+	@git cat-file -e HEAD:rockspec/$(ROCK).rockspec || { \
+	  echo "dist: rockspec/$(ROCK).rockspec is not committed" >&2; exit 1; }
+	@git diff --quiet HEAD || echo "dist: the tarball is HEAD; uncommitted changes are not in it" >&2
+	@rm -rf dist && mkdir dist
+	git archive --format=tar.gz --prefix=$(DIST)/ -o dist/$(DIST).tar.gz HEAD
+	git show HEAD:rockspec/$(ROCK).rockspec > dist/$(ROCK).rockspec
+	cd dist && $(ZIP) -q $(ROCK).src.rock $(ROCK).rockspec $(DIST).tar.gz
+	@rm dist/$(ROCK).rockspec
+	@ls -l dist
+
+# --deps-mode=none keeps it offline; a src.rock never fetches its source
+dist-check: dist
+	@set -e; tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/mc-dist.XXXXXX"); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	$(LUAROCKS) --lua-version $(LUA_VERSION) --tree "$$tmp/tree" install --deps-mode=none \
+	  dist/$(ROCK).src.rock > "$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
+	LUA_PATH="$$tmp/tree/share/lua/$(LUA_VERSION)/?.lua" \
+	LUA_CPATH="$$tmp/tree/lib/lua/$(LUA_VERSION)/?.so" \
+	$(LUA) tools/smoke.lua "$$tmp/tree"
+
+# what `luarocks make` leaves in the checkout, and make dist
+clean: clean-rock
+clean-rock:
+	rm -rf dist
+	rm -f csrc/*.o methodcache/core.so methodcache-*.rock
+	@if [ -d methodcache ]; then rmdir methodcache; fi
+# }======

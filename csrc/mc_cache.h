@@ -30,6 +30,9 @@
 #include <string.h>
 
 #include "mc_key.h"
+#include "mc_visibility.h"
+
+MC_HIDDEN_BEGIN
 
 typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 
@@ -239,5 +242,7 @@ void mc_cache_clear(mc_cache *c);
 void mc_cache_chains(const mc_cache *c, size_t *longest, size_t *probes);
 
 #define mc_cache_dirty(c)  ((c)->graveyard != NULL)
+
+MC_HIDDEN_END
 
 #endif

@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mc_visibility.h"
+
+MC_HIDDEN_BEGIN
+
 enum mc_ktag {
   MC_KNIL, MC_KFALSE, MC_KTRUE, MC_KINT, MC_KFLT, MC_KSTR, MC_KLUD, MC_KOBJ
 };
@@ -291,5 +295,7 @@ const unsigned char *mc_key_next(const unsigned char *p,
                                  const unsigned char *end, mc_kitem *it);
 const unsigned char *mc_key_items(const unsigned char *key, size_t len,
                                   const unsigned char **end);
+
+MC_HIDDEN_END
 
 #endif

@@ -30,6 +30,9 @@
 
 #include "mc_cache.h"
 #include "mc_key.h"
+#include "mc_visibility.h"
+
+MC_HIDDEN_BEGIN
 
 #define MC_CACHE_MT   "methodcache.cache"     /* the handle users see */
 #define MC_CORE_MT    "methodcache.core"      /* C memory: __gc, __close */
@@ -287,5 +290,7 @@ void mc_lvalue_pushpacked(lua_State *L, mc_entry *e, int tidx);
 void mc_lvalue_pack(lua_State *L, int first, int n);
 
 /* }====================================================== */
+
+MC_HIDDEN_END
 
 #endif

@@ -1,8 +1,9 @@
 /*
 ** methodcache.h: the public C interface of methodcache, for embedders.
 **
-** methodcache is built with -fvisibility=hidden, so every symbol that
-** leaves the shared object or the static library is marked with MC_API.
+** Internal functions are hidden in every build (mc_visibility.h), so every
+** symbol that leaves the shared object or the static library is marked
+** with MC_API.
 ** An embedder links build/libmethodcache.a (or compiles csrc/ itself),
 ** then calls methodcache_openlibs(L) after luaL_openlibs(L):
 ** require("methodcache") then works with no LUA_PATH or LUA_CPATH.

@@ -11,20 +11,27 @@ local M = {
   version = core.version,
 }
 
---- Cache constructors, methods, `info` and `clear` come straight from the
--- C core, so that a cache hit never passes through a Lua frame.
--- @section core
+-- The constructors, method, cached, info, clear and memory come straight
+-- from the C core, so that a cache hit never passes through a Lua frame;
+-- docs/api.ld.lua documents them.
 for _, name in ipairs({ "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded",
                         "method", "cached", "info", "clear", "memory" }) do
   M[name] = core[name]
 end
 
---- The decorator form: `methodcache(factory)(fn)`.
+--- Caches a method with caches of your making: `methodcache(factory)(fn)`.
 -- `factory()` is called once for each new object and must return a new
 -- cache (`methodcache.lru(256)`, ...); that cache then holds the object's
--- results.
+-- results.  Otherwise the cached method behaves as with `method`.
+-- @function methodcache
 -- @tparam function factory makes one cache per object
 -- @treturn function a decorator: give it the method, get the cached method
+-- @raise `bad argument #1 to 'methodcache' (cache factory function expected,
+-- got nil)`; a factory that returns anything but a new cache makes the call
+-- of the method raise `methodcache: the cache factory must return a new
+-- methodcache cache (got ...)`.
+-- @usage
+-- Point.dist = methodcache(function() return methodcache.lru(256) end)(Point.dist)
 setmetatable(M, {
   __call = function(_, ...)
     local factory = ...

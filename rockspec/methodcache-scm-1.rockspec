@@ -22,11 +22,13 @@ when a cached value refers back to it.
 dependencies = {
   "lua >= 5.4, < 5.5",
 }
-test_dependencies = {
-  "busted",
-}
+-- `luarocks test` builds with the Makefile and runs `make test` (busted, the
+-- specs but those tagged #slow); `luarocks test -- test-long` runs those too.
+-- No test_dependencies: Debian's busted is not a rock, and make test checks
+-- for it (tools/deps.sh).
 test = {
-  type = "busted",
+  type = "command",
+  command = "make test",
 }
 build = {
   type = "builtin",
@@ -52,5 +54,14 @@ build = {
       incdirs = { "csrc" },
     },
     methodcache = "lua/methodcache.lua",
+  },
+  -- into the rock's directory (`luarocks doc methodcache` lists docs/):
+  -- docs/ (API.md, DESIGN.md, LAYOUT.md), types/methodcache.lua (the LuaLS
+  -- definitions), and README.md beside them as in the source tree.  The
+  -- builtin build has no install category for documents: conf files go to
+  -- the rock's conf/, so "../README.md" lands in the rock's directory.
+  copy_directories = { "docs", "types" },
+  install = {
+    conf = { ["../README.md"] = "README.md" },
   },
 }

@@ -72,7 +72,8 @@ describe("getsizeof", function()
     assert.is_nil(calls[2][1])
   end)
 
-  it("does not store a value heavier than maxsize: set returns false and nothing is evicted", function()
+  it("does not store a value heavier than maxsize:"
+     .. " set returns false and nothing is evicted", function()
     local log, on_evict = recorder()
     local c = methodcache.lfu(10, { getsizeof = weight_of_value, on_evict = on_evict })
     c:set("a", 6)
@@ -91,7 +92,8 @@ describe("getsizeof", function()
     assert.are.equal(10, c:stats().currsize)
   end)
 
-  it("drops the existing entry of a key whose new value is too heavy, with reason 'size'", function()
+  it("drops the existing entry of a key whose new value is too heavy,"
+     .. " with reason 'size'", function()
     local log, on_evict = recorder()
     local c = methodcache.lru(5, { getsizeof = weight_of_value, on_evict = on_evict })
     c:set("a", 2); c:set("b", 2)
@@ -105,7 +107,8 @@ describe("getsizeof", function()
     assert.are.equal(0, c:stats().evictions)
   end)
 
-  it("evicts other entries, never the one being updated, when an update makes it heavier", function()
+  it("evicts other entries, never the one being updated,"
+     .. " when an update makes it heavier", function()
     local log, on_evict = recorder()
     local c = methodcache.lru(10, { getsizeof = weight_of_value, on_evict = on_evict })
     c:set("a", 3); c:set("b", 3); c:set("c", 3)
@@ -212,7 +215,8 @@ describe("on_evict", function()
     assert.are.equal(0, #c)
   end)
 
-  it("is called with reason 'expired' by expire(), by a set and by delete and pop of expired keys", function()
+  it("is called with reason 'expired' by expire(), by a set"
+     .. " and by delete and pop of expired keys", function()
     local clock = fakeclock(0)
     local log, on_evict = recorder()
     local c = methodcache.ttl(10, 5, { timer = clock.timer, on_evict = on_evict })
@@ -290,9 +294,10 @@ describe("on_evict", function()
                       currsize = 2, order = { { "c", 3 }, { "b", 2 } } }, seen)
   end)
 
-  it("propagates an error after the set is complete; the other notices of that set are lost", function()
+  it("propagates an error after the set is complete;"
+     .. " the other notices of that set are lost", function()
     local log = {}
-    local c = methodcache.lru(3, { getsizeof = weight_of_value, on_evict = function(k, v, r)
+    local c = methodcache.lru(3, { getsizeof = weight_of_value, on_evict = function(k)
       log[#log + 1] = k
       error("callback failed on " .. k, 0)
     end })
@@ -471,7 +476,8 @@ describe("ttu", function()
     assert.are.equal(2, c:stats().expirations)
   end)
 
-  it("stores nothing when it returns now or earlier: set returns false and the old entry goes", function()
+  it("stores nothing when it returns now or earlier:"
+     .. " set returns false and the old entry goes", function()
     local clock = fakeclock(5)
     local log, on_evict = recorder()
     local c = methodcache.tlru(4, function(_, v, now) return now + v end,
@@ -580,7 +586,8 @@ describe("constructor options", function()
         assert.are.equal(msg(("option '%s' must be a function, got number"):format(f)),
                          errmsg(make, { [f] = 42 }))
       end
-      assert.are.equal(msg("option 'seed' must be an integer, got 0.5"), errmsg(make, { seed = 0.5 }))
+      assert.are.equal(msg("option 'seed' must be an integer, got 0.5"),
+                       errmsg(make, { seed = 0.5 }))
     end)
 
     it(name .. " rejects options that are not a table", function()
@@ -905,7 +912,8 @@ describe("methodcache.method with a policy", function()
     local function msg(s) return "bad argument #2 to 'method' (" .. s .. ")" end
     assert.are.equal(msg("unknown policy 'mru'"), errmsg(m, { policy = "mru" }))
     assert.are.equal(msg("option 'ttl' needs policy 'ttl'"), errmsg(m, { policy = "lfu", ttl = 3 }))
-    assert.are.equal(msg("option 'ttu' needs policy 'tlru'"), errmsg(m, { policy = "lru", ttu = print }))
+    assert.are.equal(msg("option 'ttu' needs policy 'tlru'"),
+                     errmsg(m, { policy = "lru", ttu = print }))
     assert.are.equal(msg("policy 'tlru' needs option 'ttu'"), errmsg(m, { policy = "tlru" }))
     assert.are.equal(msg("option 'ttl' must be a positive number of seconds for policy 'ttl'"),
                      errmsg(m, { policy = "ttl" }))

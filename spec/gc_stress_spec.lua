@@ -11,7 +11,8 @@ end
 
 describe("a cache under incremental collection", function()
   modes(function(mode)
-    it("evicts entries of object arguments that just died without touching freed memory (" .. mode .. ")", function()
+    it("evicts entries of object arguments that just died"
+       .. " without touching freed memory (" .. mode .. ")", function()
       collectgarbage(mode)
       local obj = {}
       local m = methodcache.method(function(_, a, b) return { a, b } end, { maxsize = 300 })

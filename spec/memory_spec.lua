@@ -4,7 +4,8 @@ local methodcache = require("methodcache")
 
 describe("methodcache.memory", function()
   for _, mode in ipairs({ "incremental", "generational" }) do
-    it("returns to its baseline after 100,000 short-lived objects are collected (" .. mode .. ")", function()
+    it("returns to its baseline after 100,000 short-lived objects are collected"
+       .. " (" .. mode .. ")", function()
       collectgarbage(mode)
       local Class = {}
       Class.__index = Class

@@ -325,17 +325,53 @@ local function standard()
   }
 end
 
+-- `make test` compares every policy over a few thousand operations (the
+-- first fiftieth of each run); `make test-long` runs the specs tagged #slow,
+-- the same comparisons over 200,000 operations and more.
+local function short(segments)
+  for _, s in ipairs(segments) do s.nops = (s.nops + 49) // 50 end
+  return segments
+end
+
+local function weighted()
+  return {
+    { maxsize = 12, nops = 150000, weighted = true },
+    { maxsize = 3, nops = 30000, weighted = true },
+    { maxsize = 40, nops = 20000, weighted = true },
+  }
+end
+
+-- Each comparison twice: over the first fiftieth of its operations, and in
+-- full, tagged #slow.
+local function compare(sentence, policy, segments)
+  it(sentence .. " over 4,000 random operations", function()
+    assert.is_true(runs(policy, short(segments())) >= 4000)
+  end)
+
+  it(sentence .. " over 200,000 random operations #slow", function()
+    assert.is_true(runs(policy, segments()) >= 200000)
+  end)
+end
+
+local function unbounded(nops)
+  local _, m = run({ policy = "unbounded", maxsize = nil, nops = nops,
+                     stream = 1, name = "unbounded" })
+  assert.is_true(m.hits > 0 and m.misses > 0)
+end
+
 describe("policies against their models", function()
   for _, policy in ipairs({ "lru", "lfu", "fifo", "ttl", "tlru" }) do
-    it(policy .. " gives the model's results, notices, stats and order over 200,000 random operations #slow", function()
-      assert.is_true(runs(policy, standard()) >= 200000)
-    end)
+    compare(policy .. " gives the model's results, notices, stats and order", policy, standard)
   end
 
-  it("unbounded gives the model's results, notices, stats and order over 200,000 random operations #slow", function()
-    local _, m = run({ policy = "unbounded", maxsize = nil, nops = 200000,
-                       stream = 1, name = "unbounded" })
-    assert.is_true(m.hits > 0 and m.misses > 0)
+  it("unbounded gives the model's results, notices, stats and order"
+     .. " over 4,000 random operations", function()
+    unbounded(4000)
+  end)
+
+  it("unbounded gives the model's results, notices, stats and order"
+     .. " over 200,000 random operations #slow", function()
+    unbounded(200000)
   end)
 
   it("lru with typed keys keeps 1 and 1.0 apart like its model", function()
@@ -348,23 +384,14 @@ describe("policies against their models", function()
   end)
 
   for _, policy in ipairs({ "lru", "lfu" }) do
-    it(policy .. " with getsizeof weighs entries like its model over 200,000 random operations #slow", function()
-      local total = runs(policy, {
-        { maxsize = 12, nops = 150000, weighted = true },
-        { maxsize = 3, nops = 30000, weighted = true },
-        { maxsize = 40, nops = 20000, weighted = true },
-      })
-      assert.is_true(total >= 200000)
-    end)
+    compare(policy .. " with getsizeof weighs entries like its model", policy, weighted)
   end
 end)
 
 describe("rr", function()
-  it("evicts only present entries, one per missing slot, reported as 'size', over 200,000 random operations #slow", function()
-    -- the model follows the victims the cache names and checks each one
-    local total = runs("rr", standard())
-    assert.is_true(total >= 200000)
-  end)
+  -- the model follows the victims the cache names and checks each one
+  compare("evicts only present entries, one per missing slot, reported as 'size',",
+          "rr", standard)
 
   it("never holds more than maxsize entries", function()
     local c = methodcache.rr(7, { seed = 3 })

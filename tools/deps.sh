@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/deps.sh: make sure the tools a make target needs are installed.
 #
-#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]   (default: build)
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]
+#   (default: build)
 #
 # Quiet when everything is there. Otherwise, as root with apt-get, runs
 # `apt-get update` once and installs the missing Debian packages; as
@@ -16,8 +17,8 @@ LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
 what=${1:-build}
 
 case $what in
-  build|test|demo|bench|rock|valgrind|asan|all) ;;
-  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]" >&2
+  build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]" >&2
      exit 2 ;;
 esac
 
@@ -63,6 +64,20 @@ check_asan() {
   fi
 }
 
+# make lint: luacheck; make docs: LDoc and the Markdown module it formats
+# with (Debian's, for the Lua 5.1 that runs ldoc); make dist: git archive,
+# zip for the .src.rock, luarocks to install it
+check_lint() { have luacheck || need lua-check; }
+check_docs() {
+  have ldoc || need lua-ldoc
+  [ -f /usr/share/lua/5.1/markdown.lua ] || need lua-markdown
+}
+check_dist() {
+  have git || need git
+  have zip || need zip
+  have luarocks || need luarocks
+}
+
 check() {
   missing=""
   check_build
@@ -71,7 +86,11 @@ check() {
     rock) have luarocks || need luarocks ;;
     valgrind) check_test; have valgrind || need valgrind ;;
     asan) check_test; check_asan ;;
-    all) check_test; have luarocks || need luarocks; have valgrind || need valgrind ;;
+    lint) check_lint ;;
+    docs) check_docs ;;
+    dist) check_dist ;;
+    all) check_test; have luarocks || need luarocks; have valgrind || need valgrind
+         check_lint; check_docs; check_dist ;;
   esac
 }
 

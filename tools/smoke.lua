@@ -3,8 +3,10 @@
 --   LUA_PATH=TREE/share/lua/5.4/?.lua LUA_CPATH=TREE/lib/lua/5.4/?.so \
 --     lua5.4 tools/smoke.lua TREE
 --
--- Used by `make rock-check` on the tree that `luarocks make` filled; with a
--- TREE argument it also checks that both modules came from that tree.
+-- Used by `make rock-check` on the tree that `luarocks make` filled, and by
+-- `make dist-check` on the tree the .src.rock was installed into.  With a
+-- TREE argument it also checks that both modules came from that tree, that
+-- the rock installed its documents, and that core.so exports one symbol.
 
 local tree = arg[1]
 
@@ -22,6 +24,30 @@ if tree then
     check(where and where:sub(1, #tree) == tree,
           m[1] .. " found in " .. tostring(where) .. ", not in " .. tree)
   end
+
+  local p = assert(io.popen("ls -d '" .. tree .. "'/lib/luarocks/rocks-*/methodcache/*/"))
+  local rockdir = p:read("l")
+  p:close()
+  check(rockdir ~= nil, "the rock's directory is in " .. tree)
+  for _, doc in ipairs({ "README.md", "docs/API.md", "docs/DESIGN.md",
+                         "types/methodcache.lua" }) do
+    local f = io.open(rockdir .. doc)
+    check(f ~= nil, "the rock installed " .. doc)
+    f:close()
+  end
+
+  -- internal functions are hidden however the rock was compiled
+  local so = package.searchpath("methodcache.core", package.cpath)
+  p = assert(io.popen("nm -D --defined-only '" .. so .. "' 2>/dev/null"))
+  local exported = {}
+  for line in p:lines() do
+    local kind, name = line:match("^%x*%s+(%a)%s+(%S+)$")
+    if kind and kind:match("[TDRB]") then exported[#exported + 1] = name end
+  end
+  p:close()
+  check(#exported == 1 and exported[1] == "luaopen_methodcache_core",
+        "core.so exports luaopen_methodcache_core alone (it exports: "
+        .. table.concat(exported, " ") .. ")")
 end
 
 local methodcache = require("methodcache")

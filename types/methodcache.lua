@@ -1,0 +1,183 @@
+---@meta methodcache
+-- LuaLS (lua-language-server) definitions of methodcache, for completion
+-- and type checks in editors: add this directory to `workspace.library`
+-- (the rock installs it as types/ in its directory; see the README).
+-- Nothing loads it at run time.  The reference is docs/api.ld.lua and
+-- lua/methodcache.lua (`make docs`); tools/check_api.lua checks that this
+-- file names every public function, cache method and option.
+
+---@alias methodcache.Policy "lru"|"lfu"|"fifo"|"rr"|"ttl"|"tlru"|"unbounded"
+---@alias methodcache.Reason "size"|"expired"|"deleted"|"cleared"
+
+---The options a cache constructor takes.
+---@class methodcache.CacheOptions
+---@field typed? boolean `1` and `1.0` are different keys
+---@field timer? fun(): number the current time in seconds (default: a monotonic clock)
+---@field getsizeof? fun(value: any): integer the weight of an entry
+---@field on_evict? fun(key: any, value: any, reason: methodcache.Reason) an entry left
+---@field seed? integer repeatable random replacement (policy "rr")
+
+---The options of `method` and `cached`: a cache constructor's, and what the
+---constructors take as arguments.
+---@class methodcache.Options: methodcache.CacheOptions
+---@field policy? methodcache.Policy default "lru"; `ttl` implies "ttl", `ttu` implies "tlru"
+---@field maxsize? integer entries per cache (default 128), or total weight with `getsizeof`
+---@field ttl? number seconds an entry lives (policy "ttl")
+---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
+
+---What `methodcache.info` returns.
+---@class methodcache.Info
+---@field hits integer calls answered from a cache
+---@field misses integer calls that ran the function
+---@field currsize integer entries held (total weight with `getsizeof`)
+---@field maxsize? number the bound of each cache
+---@field instances? integer objects whose cache is alive (absent with `obj`)
+---@field evictions? integer with `obj` or for `cached`
+---@field expirations? integer with `obj` or for `cached`
+---@field bytes? integer with `obj` or for `cached`
+
+---What `Cache:stats` returns.
+---@class methodcache.Stats
+---@field hits integer
+---@field misses integer
+---@field evictions integer entries evicted for room
+---@field expirations integer entries dropped because they expired
+---@field currsize integer entries held (total weight with `getsizeof`)
+---@field maxsize number the bound (`math.huge` for unbounded)
+---@field bytes integer C memory held by this cache
+
+---A cache (metatable "methodcache.cache"). `#c` counts its entries;
+---`pairs(c)` walks a snapshot, the entry evicted last first.
+---@class methodcache.Cache
+---@field maxsize number the bound (`math.huge` for unbounded)
+---@field policy methodcache.Policy
+---@operator len: integer
+local Cache = {}
+
+---The value of a key, or `nil`; a hit counts and makes the entry recently used.
+---@param key any
+---@return any value
+function Cache:get(key) end
+
+---Stores a value; `false` when it is too heavy (or, for tlru, expires at once).
+---@param key any any value but nil and NaN
+---@param value any
+---@return boolean stored
+function Cache:set(key, value) end
+
+---The value of a key, or `nil`, without counting or changing the order.
+---@param key any
+---@return any value
+function Cache:peek(key) end
+
+---Whether a key has a live entry, without counting or changing the order.
+---@param key any
+---@return boolean
+function Cache:has(key) end
+
+---Drops a key's entry; `true` if it was there.
+---@param key any
+---@return boolean
+function Cache:delete(key) end
+
+---Drops a key's entry and returns its value, or `default`.
+---@generic D
+---@param key any
+---@param default? D
+---@return any|D value
+function Cache:pop(key, default) end
+
+---Drops every entry.
+function Cache:clear() end
+
+---Drops the expired entries and says how many.
+---@return integer
+function Cache:expire() end
+
+---Statistics of this cache.
+---@return methodcache.Stats
+function Cache:stats() end
+
+---Per-object method caches that never keep objects alive.
+---`methodcache(factory)(fn)` caches a method with one cache per object, each
+---made by `factory()` (which must return a new cache).
+---@class methodcache
+---@overload fun(factory: fun(): methodcache.Cache): (fun(fn: function): function)
+local methodcache = {}
+
+---The version of the library, "0.1.0".
+methodcache.version = "0.1.0"
+
+---Caches a method: one cache per object. The result keeps `fn`'s signature.
+---@generic F: function
+---@param fn F the method, `fn(self, ...)`
+---@param opts? methodcache.Options
+---@return F
+function methodcache.method(fn, opts) end
+
+---Caches a function of its arguments: one cache for every call.
+---@generic F: function
+---@param fn F
+---@param opts? methodcache.Options
+---@return F
+function methodcache.cached(fn, opts) end
+
+---Statistics of a cached method or function; with `obj`, of its cache only.
+---@param f function what `methodcache(...)`, `method` or `cached` returned
+---@param obj? any
+---@return methodcache.Info
+function methodcache.info(f, obj) end
+
+---Empties the caches of a cached method or function; with `obj`, its cache only.
+---@param f function what `methodcache(...)`, `method` or `cached` returned
+---@param obj? any
+function methodcache.clear(f, obj) end
+
+---A least-recently-used cache.
+---@param maxsize integer
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.lru(maxsize, opts) end
+
+---A least-frequently-used cache.
+---@param maxsize integer
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.lfu(maxsize, opts) end
+
+---A first-in, first-out cache.
+---@param maxsize integer
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.fifo(maxsize, opts) end
+
+---A random-replacement cache.
+---@param maxsize integer
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.rr(maxsize, opts) end
+
+---An LRU cache whose entries expire `ttl` seconds after their set.
+---@param maxsize integer
+---@param ttl number seconds
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.ttl(maxsize, ttl, opts) end
+
+---An LRU cache whose entries expire each at the time `ttu` gives.
+---@param maxsize integer
+---@param ttu fun(key: any, value: any, now: number): number
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.tlru(maxsize, ttu, opts) end
+
+---A cache that never evicts.
+---@param opts? methodcache.CacheOptions
+---@return methodcache.Cache
+function methodcache.unbounded(opts) end
+
+---Bytes of C memory held by every cache of this Lua state.
+---@return integer
+function methodcache.memory() end
+
+return methodcache
