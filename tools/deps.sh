@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh: make sure the tools a make target needs are installed.
 #
-#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]   (default: build)
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|fuzz|all]   (default: build)
 #
 # Quiet when everything is there. Otherwise, as root with apt-get, runs
 # `apt-get update` once and installs the missing Debian packages; as
@@ -16,8 +16,8 @@ LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
 what=${1:-build}
 
 case $what in
-  build|test|demo|bench|rock|valgrind|asan|all) ;;
-  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]" >&2
+  build|test|demo|bench|rock|valgrind|asan|fuzz|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|fuzz|all]" >&2
      exit 2 ;;
 esac
 
@@ -63,6 +63,15 @@ check_asan() {
   fi
 }
 
+# the same, and libFuzzer's runtime (in the same package)
+check_fuzz() {
+  check_asan
+  if have clang && ! echo 'int LLVMFuzzerTestOneInput(void) { return 0; }' |
+       clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then
+    need libclang-rt-dev
+  fi
+}
+
 check() {
   missing=""
   check_build
@@ -71,6 +80,7 @@ check() {
     rock) have luarocks || need luarocks ;;
     valgrind) check_test; have valgrind || need valgrind ;;
     asan) check_test; check_asan ;;
+    fuzz) check_fuzz ;;
     all) check_test; have luarocks || need luarocks; have valgrind || need valgrind ;;
   esac
 }
