@@ -281,16 +281,18 @@ fuzz:
 	  tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/mc-fuzz.XXXXXX"); \
 	  cp fuzz/corpus/$$t/* "$$tmp/"; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  if ! build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	  if ! UBSAN_OPTIONS=print_stacktrace=1 \
+	       build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
 	       -print_final_stats=1 -artifact_prefix="$$tmp/" "$$tmp" \
 	       > "$$tmp.log" 2>&1; then \
-	    tail -n 60 "$$tmp.log"; \
+	    grep -m1 -A30 -E '^==[0-9]+==ERROR|check failed|runtime error' \
+	      "$$tmp.log" || tail -n 40 "$$tmp.log"; \
 	    cp "$$tmp"/crash-* "$$tmp"/leak-* "$$tmp"/timeout-* "$$tmp"/oom-* \
 	      build-fuzz/crashes/ 2>/dev/null || true; \
 	    echo "fuzz: $$t FAILED; reproducers in build-fuzz/crashes/" >&2; \
 	    rm -rf "$$tmp" "$$tmp.log"; exit 1; \
 	  fi; \
-	  grep -E '^#[0-9]+ +DONE|stat::(number_of_executed_units|average_exec_per_sec)' \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|average_exec_per_sec)' \
 	    "$$tmp.log" || true; \
 	  rm -rf "$$tmp" "$$tmp.log"; \
 	done
