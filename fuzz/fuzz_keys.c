@@ -372,9 +372,6 @@ static int hasnan(lua_State *L, const val *a, int n) {
 ** model stays true. */
 static int reader_gc(lua_State *L) {
   int n = 0;
-#ifdef FUZZ_SKIP_KNOWN
-  return 0;  /* re-entering the caches from a finalizer: issue 6 */
-#endif
   lua_settop(L, 0);
   lua_pushvalue(L, lua_upvalueindex(U_C));
   lua_getfield(L, 1, "get");
@@ -516,38 +513,16 @@ static const call *stored_call(lua_State *L, const fk *F, const call *c) {
   return NULL;
 }
 
-/* Built with -DFUZZ_SKIP_KNOWN, the target steers clear of the known bugs
-** of issue 6 (fuzz/crashes/README.md), so that the fuzzer can look past
-** them: a call passes nil instead of a NaN that follows an object
-** argument, and the finalizer of K_FRESH_GC tables does nothing. */
-static void skip_known(int *p, int n) {
-#ifdef FUZZ_SKIP_KNOWN
-  int i, obj = 0;
-  for (i = 0; i < n; i++) {
-    obj |= pool[p[i]].kind >= K_TABLE;
-    if (obj && pool[p[i]].kind == K_FLT && isnan(pool[p[i]].n))
-      p[i] = 0;
-  }
-#else
-  (void)p;
-  (void)n;
-#endif
-}
-
 static void op_call(lua_State *L, fk *F) {
   call c;
   const call *hit;
   lua_Integer got;
   int i;
-  int p[MAXARGS];
   c.n = (int)(byte(F) % (MAXARGS + 1));
-  for (i = 0; i < c.n; i++)
-    p[i] = (int)(byte(F) % NPOOL);
-  skip_known(p, c.n);
   lua_pushvalue(L, S_F);
   trace(F, "f(");
   for (i = 0; i < c.n; i++) {
-    newval(L, F, p[i], &c.a[i]);
+    newval(L, F, (int)(byte(F) % NPOOL), &c.a[i]);
     trace(F, i > 0 ? ", " : "");
     trace_value(F, c.a[i].p);
   }
