@@ -308,3 +308,67 @@ clean-rock:
 	rm -f csrc/*.o methodcache/core.so methodcache-*.rock
 	@if [ -d methodcache ]; then rmdir methodcache; fi
 # }======
+
+# {====== make fuzz: libFuzzer targets (fuzz/README.md) ======
+# Each target runs FUZZ_SECONDS from a copy of its committed corpus
+# (fuzz/corpus/<target>), so runs never write into the tree; a crash, leak
+# or sanitizer report fails the target and its input is kept in
+# build-fuzz/crashes/.  Objects are built apart, in build-fuzz/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?= -rss_limit_mb=2048 -timeout=25
+FUZZ_CFLAGS  ?= -O1 -g -fno-omit-frame-pointer
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS  = fuzz_core fuzz_keys
+FUZZ_COMPILE  = $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(WARN) $(WERROR) \
+                $(LUA_CFLAGS) -Icsrc -Ibuild
+FUZZ_LIB_OBJ  = $(patsubst csrc/%.c,build-fuzz/%.o, \
+                  $(filter-out csrc/mc_host.c,$(wildcard csrc/mc_*.c)))
+FUZZ_CORE_OBJ = build-fuzz/mc_cache.o build-fuzz/mc_key.o build-fuzz/mc_check.o
+
+.PHONY: fuzz fuzz-build clean-fuzz
+
+fuzz-build: $(addprefix build-fuzz/,$(FUZZ_TARGETS))
+
+build-fuzz:
+	@mkdir -p $@
+
+build-fuzz/%.o: csrc/%.c $(HEADERS) Makefile | build-fuzz
+	$(FUZZ_COMPILE) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/mc_embed.o: $(LUALAYER)
+
+build-fuzz/fuzz_core: fuzz/fuzz_core.c fuzz/fuzz.h $(FUZZ_CORE_OBJ)
+	$(FUZZ_COMPILE) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) -lm
+
+build-fuzz/fuzz_keys: fuzz/fuzz_keys.c fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+	$(FUZZ_COMPILE) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LUA_LIBS)
+
+fuzz:
+	@sh tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@set -e; mkdir -p build-fuzz/crashes; \
+	for t in $(FUZZ_TARGETS); do \
+	  tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/mc-fuzz.XXXXXX"); \
+	  cp fuzz/corpus/$$t/* "$$tmp/"; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  if ! UBSAN_OPTIONS=print_stacktrace=1 \
+	       build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS) \
+	       -print_final_stats=1 -artifact_prefix="$$tmp/" "$$tmp" \
+	       > "$$tmp.log" 2>&1; then \
+	    grep -m1 -A30 -E '^==[0-9]+==ERROR|check failed|runtime error' \
+	      "$$tmp.log" || tail -n 40 "$$tmp.log"; \
+	    cp "$$tmp"/crash-* "$$tmp"/leak-* "$$tmp"/timeout-* "$$tmp"/oom-* \
+	      build-fuzz/crashes/ 2>/dev/null || true; \
+	    echo "fuzz: $$t FAILED; reproducers in build-fuzz/crashes/" >&2; \
+	    rm -rf "$$tmp" "$$tmp.log"; exit 1; \
+	  fi; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|average_exec_per_sec)' \
+	    "$$tmp.log" || true; \
+	  rm -rf "$$tmp" "$$tmp.log"; \
+	done
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf build-fuzz
+# }======

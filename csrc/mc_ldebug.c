@@ -2,6 +2,10 @@
 ** mc_ldebug.c: introspection for the specs, not part of the API (the names
 ** start with '_' and docs/API.md does not list them).
 **
+**   core._check(c) -> true | false, why
+**     mc_cache_check: every invariant of the C core (counts, weights,
+**     links, policy order, nodes, holds), O(size of the cache).
+**   core._entries(c) -> a list describing every entry (see d_entries)
 **   core._chains(c) -> longest, probes, count
 **     the longest hash chain of cache c, the key comparisons that finding
 **     each of its entries once takes, and the number of entries: probes /
@@ -59,7 +63,23 @@ static int d_entries(lua_State *L) {
   return 1;
 }
 
+/* core._check(c) -> true, or false and the first broken invariant of the
+** C core (mc_cache_check); a finalized cache is trivially fine */
+static int d_check(lua_State *L) {
+  mc_handle *h = mc_lcache_test(L, 1);
+  char why[256];
+  luaL_argexpected(L, h != NULL, 1, "methodcache cache");
+  if (h->core->closed || mc_cache_check(&h->core->c, why, sizeof(why))) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_pushstring(L, why);
+  return 2;
+}
+
 static const luaL_Reg debug_funcs[] = {
+  {"_check", d_check},
   {"_chains", d_chains},
   {"_entries", d_entries},
   {NULL, NULL}

@@ -52,6 +52,7 @@ build = {
         "csrc/mc_lopts.c",
         "csrc/mc_lstate.c",
         "csrc/mc_lvalue.c",
+        "csrc/mc_check.c",
         "csrc/mc_clock.c",
         "csrc/mc_ldebug.c",
         "csrc/mc_secret.c",

@@ -38,6 +38,7 @@ build = {
         "csrc/mc_core.c",
         "csrc/mc_cache.c",
         "csrc/mc_key.c",
+        "csrc/mc_check.c",
         "csrc/mc_lcache.c",
         "csrc/mc_lcore.c",
         "csrc/mc_lkey.c",
