@@ -29,6 +29,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Internal: hidden from the shared objects whatever the build flags (the
+** LuaRocks build has no -fvisibility=hidden); only MC_API leaves them. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(hidden)
+#endif
+
 typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 
 enum mc_policy {
@@ -221,5 +227,9 @@ void mc_cache_purge(mc_cache *c);
 void mc_cache_clear(mc_cache *c);
 
 #define mc_cache_dirty(c)  ((c)->graveyard != NULL)
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #endif

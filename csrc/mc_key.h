@@ -15,6 +15,12 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Internal: hidden from the shared objects whatever the build flags (the
+** LuaRocks build has no -fvisibility=hidden); only MC_API leaves them. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(hidden)
+#endif
+
 enum mc_ktag {
   MC_KNIL, MC_KFALSE, MC_KTRUE, MC_KINT, MC_KFLT, MC_KSTR, MC_KLUD, MC_KOBJ
 };
@@ -139,5 +145,9 @@ const unsigned char *mc_key_next(const unsigned char *p,
                                  const unsigned char *end, mc_kitem *it);
 const unsigned char *mc_key_items(const unsigned char *key, size_t len,
                                   const unsigned char **end);
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #endif

@@ -31,6 +31,12 @@
 #include "mc_cache.h"
 #include "mc_key.h"
 
+/* Internal: hidden from the shared objects whatever the build flags (the
+** LuaRocks build has no -fvisibility=hidden); only MC_API leaves them. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility push(hidden)
+#endif
+
 #define MC_CACHE_MT   "methodcache.cache"     /* the handle users see */
 #define MC_CORE_MT    "methodcache.core"      /* C memory: __gc, __close */
 #define MC_NODE_MT    "methodcache.node"      /* death notice of a key */
@@ -139,6 +145,7 @@ void mc_op_release(lua_State *L, int slot);
 
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
+int mc_lmethod_decorate(lua_State *L);
 double mc_clock_now(void);
 
 mc_handle *mc_lcache_test(lua_State *L, int idx);
@@ -163,6 +170,32 @@ void mc_op_clear(lua_State *L, int hidx);
 #define MC_COUNT  1
 #define MC_TOUCH  2
 #define MC_PUSH   4
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Cached methods (mc_lmethod.c) and their statistics (mc_lstats.c)
+** ======================================================= */
+
+/* Upvalue 1 of a cached method or function (the closure's other upvalues
+** are listed in mc_lmethod.c); upvalue 5 is the userdata it lives in, whose
+** user value 1 is the method's name once a call has told it (mc_lstats.c). */
+typedef struct mc_method {
+  long long hits, misses;   /* over every object, ever */
+  long long caches;         /* per-object caches made, ever */
+  int self;                 /* per-object caches (method) or one (function) */
+  int factory;              /* caches come from upvalue 4 */
+  int named;                /* user value 1 holds the name */
+  mc_opts o;                /* of every cache; for factories maxsize and
+                               policy are the newest cache's */
+} mc_method;
+
+#define MC_METHOD_NUV  1
+
+void mc_lstats_open(lua_State *L);
+void mc_lstats_register(lua_State *L);
+void mc_lstats_name(lua_State *L, mc_method *m, int udidx);
 
 /* }====================================================== */
 
@@ -284,5 +317,9 @@ void mc_lvalue_pushpacked(lua_State *L, mc_entry *e, int tidx);
 void mc_lvalue_pack(lua_State *L, int first, int n);
 
 /* }====================================================== */
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#pragma GCC visibility pop
+#endif
 
 #endif
