@@ -18,9 +18,10 @@ static int decorator(lua_State *L) {
   return mc_lmethod_decorate(L);  /* (fn, factory) */
 }
 
-/* __call of the module: methodcache(factory) */
+/* __call of the module: methodcache(factory); the factory may be any
+** callable value, as the function of methodcache.method */
 static int module_call(lua_State *L) {
-  if (lua_type(L, 2) != LUA_TFUNCTION)
+  if (!mc_iscallable(L, 2))
     mc_argerror(L, 1, "methodcache", "cache factory function expected, "
                 "got %s", luaL_typename(L, 2));
   lua_settop(L, 2);
