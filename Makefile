@@ -10,6 +10,8 @@
 #                   methodcache.pc, mchost and its man page, docs)
 #   make check-warnings   rebuild everything with -Werror
 #   make valgrind   examples and a quick spec subset under valgrind (slow)
+#   make check-asan the C sources and mchost with AddressSanitizer and UBSan
+#                   (clang) in build-asan/, and every spec through that mchost
 #   make rock-check luarocks make into a temporary tree, then require from it
 #   make lint       luacheck (not installed by tools/deps.sh)
 #
@@ -93,7 +95,7 @@ VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=d
                   --show-leak-kinds=definite --num-callers=30 -q
 
 .PHONY: all test demo bench install uninstall clean deps check-warnings valgrind rock-check lint \
-        embed-check FORCE
+        embed-check FORCE check-asan
 
 all: $(CORE_SO) $(STATIC) $(SHARED) $(HOST)
 
@@ -143,7 +145,7 @@ $(HOST): $(HOST_OBJ) $(STATIC)
 # root), then build in a fresh make, which sees freshly installed headers
 test:
 	@sh tools/deps.sh test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(TESTING_SO)
 	@$(MAKE) --no-print-directory embed-check
 	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh $(BUSTED_ARGS)
 
@@ -171,7 +173,7 @@ check-warnings:
 # lua5.4 directly (busted's own launcher may be Lua 5.1)
 valgrind:
 	@sh tools/deps.sh valgrind
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(TESTING_SO)
 	@set -e; for f in $(wildcard examples/*.lua); do \
 	  echo "valgrind: mchost $$f"; \
 	  $(VALGRIND) $(VALGRIND_FLAGS) ./$(HOST) $$f > /dev/null; \
@@ -182,6 +184,57 @@ valgrind:
 	@echo "valgrind: busted $(VALGRIND_SPECS)"
 	@MC_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) $(LUA) "$$(command -v $(BUSTED))" \
 	  --ignore-lua -o utfTerminal $(VALGRIND_BUSTED_FLAGS) $(VALGRIND_SPECS)
+
+# methodcache.testing (csrc/test/): failafter(n) for spec/oom_spec.lua. Built
+# by the test targets only: neither installed nor part of the rock.
+TESTING_SO = build/methodcache/testing.so
+
+$(TESTING_SO): csrc/test/mc_testing.c csrc/methodcache.h Makefile | build/methodcache
+	$(CC) $(CPPFLAGS) $(MC_CFLAGS) $(CFLAGS) $(SHARED_FLAGS) $(LDFLAGS) -o $@ $<
+
+# check-asan: everything in $(ASAN_DIR), the normal build untouched. clang,
+# because it links the sanitizer runtime statically into mchost and exports
+# it, so Debian's shared liblua5.4 and the C modules busted loads resolve
+# malloc and free to it without LD_PRELOAD. mchost preloads methodcache and
+# methodcache.core (its own instrumented copy), so require() never reaches
+# build/methodcache/core.so; testing.so comes from $(ASAN_DIR) through
+# --cpath. LeakSanitizer stays on: mchost closes its state, and busted ends
+# with os.exit(code, true), which closes it too. ASAN_OPTIONS are the
+# defaults; UBSan only adds a stack trace to its report.
+ASAN_DIR   ?= build-asan
+ASAN_CC    ?= clang
+ASAN_FLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -g -O1
+ASAN_OBJ    = $(patsubst csrc/%.c,$(ASAN_DIR)/%.o,$(CORE_SRC) csrc/mc_embed.c csrc/mc_host.c)
+ASAN_HOST   = $(ASAN_DIR)/mchost
+ASAN_TESTING = $(ASAN_DIR)/methodcache/testing.so
+ASAN_BUSTED = $(ASAN_DIR)/busted
+
+$(ASAN_DIR)/%.o: csrc/%.c $(HEADERS) Makefile
+	@mkdir -p $(ASAN_DIR)
+	$(ASAN_CC) $(CPPFLAGS) $(MC_CFLAGS) $(ASAN_FLAGS) -c -o $@ $<
+
+$(ASAN_HOST): $(ASAN_OBJ)
+	$(ASAN_CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_OBJ) $(LUA_LIBS)
+
+$(ASAN_TESTING): csrc/test/mc_testing.c csrc/methodcache.h Makefile
+	@mkdir -p $(ASAN_DIR)/methodcache
+	$(ASAN_CC) $(CPPFLAGS) $(MC_CFLAGS) $(ASAN_FLAGS) $(SHARED_FLAGS) -o $@ $<
+
+# tools/busted.sh runs "$$BUSTED --lua=..."; this one runs busted's script
+# inside the instrumented mchost, and --ignore-lua keeps busted from
+# starting lua5.4 again (as .busted asks)
+$(ASAN_BUSTED): Makefile
+	@mkdir -p $(ASAN_DIR)
+	@printf '#!/bin/sh\nexec %s "%s" --ignore-lua --cpath="%s/?.so" "$$@"\n' \
+	  "$(ASAN_HOST)" "$$(command -v $(BUSTED))" "$(ASAN_DIR)" > $@
+	@chmod +x $@
+
+check-asan:
+	@sh tools/deps.sh asan
+	@$(MAKE) --no-print-directory $(ASAN_HOST) $(ASAN_TESTING) $(ASAN_BUSTED)
+	@UBSAN_OPTIONS=print_stacktrace=1 LUA=$(LUA) BUSTED=$(ASAN_BUSTED) \
+	  sh tools/busted.sh $(BUSTED_ARGS)
 
 # luarocks builds next to the sources, so it works on a copy; --deps-mode=none
 # keeps it offline (the only dependency is Lua itself)
@@ -264,4 +317,4 @@ embed-check: all
 	done
 
 clean:
-	rm -rf build $(HOST) luarocks-tree
+	rm -rf build $(HOST) luarocks-tree $(ASAN_DIR)

@@ -85,16 +85,28 @@ static size_t entry_size(size_t keylen) {
   return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
 }
 
+static void entry_free(mc_cache *c, mc_entry *e) {
+  mem_free(c, e, entry_size(e->keylen));
+}
+
 
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
-                   long long maxsize, unsigned seed) {
+                   long long maxsize, const mc_hkey *hkey) {
+  mc_kbuf k;
   memset(c, 0, sizeof(*c));
   c->alloc = f;
   c->aud = ud;
   c->policy = policy;
   c->maxsize = maxsize;
-  c->seed = seed;
-  c->rng = 0x9E3779B97F4A7C15ULL ^ seed;
+  c->hkey = *hkey;
+  /* RR's default seed: the hash of the cache's address, so that caches
+  ** differ, and the order of evictions, which a user sees, tells nothing
+  ** about the key (xorshift's state, unlike SipHash, is easy to invert) */
+  mc_key_begin(&k, NULL, 0, hkey);
+  mc_key_word(&k, (uint64_t)(uintptr_t)c);
+  mc_key_end(&k, NULL);
+  mc_cache_seed_rr(c, k.h);
+  c->hkey.fast = 1;  /* until a chain grows long (mc_key.h) */
   list_init(&c->order);
   list_init(&c->aux);
   list_init(&c->freqs);
@@ -157,11 +169,62 @@ static void rehash(mc_cache *c) {
   c->nbuckets = n;
 }
 
+/* A chain grew to MC_KEY_CHAINMAX: keys that collide under the fast mixer
+** whatever the secret.  From now on SipHash, and every entry is rehashed
+** from its bytes into the same buckets. */
+static void harden(mc_cache *c) {
+  mc_entry *all = NULL, *e;
+  size_t i;
+  c->hkey.fast = 0;
+  for (i = 0; i < c->nbuckets; i++) {
+    while ((e = c->buckets[i]) != NULL) {
+      c->buckets[i] = e->hnext;
+      e->hnext = all;
+      all = e;
+    }
+  }
+  while ((e = all) != NULL) {
+    size_t b;
+    all = e->hnext;
+    e->hash = mc_key_rehash(e->key, e->keylen, &c->hkey);
+    b = e->hash & (c->nbuckets - 1);
+    e->hnext = c->buckets[b];
+    c->buckets[b] = e;
+  }
+}
+
+/* With the fast mixer: whether the chain of 'e' (just linked first in its
+** bucket) is long enough to be an attack. */
+static int chain_too_long(const mc_entry *e) {
+  int n = 0;
+  for (; e != NULL; e = e->hnext)
+    if (++n >= MC_KEY_CHAINMAX)
+      return 1;
+  return 0;
+}
+
 static void hash_unlink(mc_cache *c, mc_entry *e) {
   mc_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
   while (*pp != e)
     pp = &(*pp)->hnext;
   *pp = e->hnext;
+}
+
+/* For the specs (core._chains): the longest chain, and the key comparisons
+** that finding every entry once takes (a chain of n costs 1 + 2 + ... + n).
+** Both measure how well the hash spreads keys, without timing anything. */
+void mc_cache_chains(const mc_cache *c, size_t *longest, size_t *probes) {
+  size_t i;
+  *longest = 0;
+  *probes = 0;
+  for (i = 0; i < c->nbuckets; i++) {
+    const mc_entry *e;
+    size_t n = 0;
+    for (e = c->buckets[i]; e != NULL; e = e->hnext)
+      *probes += ++n;
+    if (n > *longest)
+      *longest = n;
+  }
 }
 
 /* }====================================================== */
@@ -282,12 +345,18 @@ static void arr_remove(mc_cache *c, mc_entry *e) {
 /* }====================================================== */
 
 
-mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
-                          unsigned h, long long weight, mc_node *node) {
+static void drop_spare(mc_cache *c) {
+  if (c->spare != NULL) {
+    entry_free(c, c->spare);
+    c->spare = NULL;
+  }
+}
+
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len) {
   mc_entry *e;
-  mc_freq *f = NULL;
   if (len > 0xFFFFFFFFu)
     return NULL;
+  drop_spare(c);
   /* at most one entry per two buckets: fewer chains to walk on a hit,
   ** for 4 to 8 bytes per entry */
   if (c->count >= c->nbuckets / 2)
@@ -296,27 +365,45 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
     return NULL;
   if ((c->policy == MC_RR || c->policy == MC_TLRU) && !arr_reserve(c))
     return NULL;
+  if (c->policy == MC_LFU && c->sparefreq == NULL) {
+    mc_link *first = c->freqs.next;
+    if (first == &c->freqs || container(first, mc_freq, link)->count != 1) {
+      c->sparefreq = (mc_freq *)mem_alloc(c, sizeof(mc_freq));
+      if (c->sparefreq == NULL)
+        return NULL;
+    }
+  }
+  e = (mc_entry *)mem_alloc(c, entry_size(len));
+  if (e == NULL)
+    return NULL;
+  memset(e, 0, offsetof(mc_entry, key));
+  e->keylen = (unsigned)len;
+  c->spare = e;
+  return e;
+}
+
+void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
+                   mc_node *node) {
+  mc_freq *f = NULL;
+  c->spare = NULL;
   if (c->policy == MC_LFU) {
     mc_link *first = c->freqs.next;
     if (first != &c->freqs && container(first, mc_freq, link)->count == 1)
       f = container(first, mc_freq, link);
-    else if ((f = freq_new(c, &c->freqs, 1)) == NULL)
-      return NULL;
+    else {  /* mc_cache_reserve made it */
+      f = c->sparefreq;
+      c->sparefreq = NULL;
+      f->count = 1;
+      list_init(&f->entries);
+      list_after(&c->freqs, &f->link);
+    }
   }
-  e = (mc_entry *)mem_alloc(c, entry_size(len));
-  if (e == NULL) {
-    if (f != NULL)
-      freq_drop_if_empty(c, f);
-    return NULL;
-  }
-  memset(e, 0, offsetof(mc_entry, key));
-  if (key != NULL)
-    memcpy(e->key, key, len);
-  e->keylen = (unsigned)len;
   e->hash = h;
   e->weight = weight;
   e->hnext = c->buckets[h & (c->nbuckets - 1)];
   c->buckets[h & (c->nbuckets - 1)] = e;
+  if (c->hkey.fast && e->hnext != NULL && chain_too_long(e))
+    harden(c);
   switch (c->policy) {
     case MC_LFU:
       e->pol.freq = f;
@@ -349,6 +436,15 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
     list_init(&e->own);
   c->count++;
   c->currsize += weight;
+}
+
+mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
+                          unsigned h, long long weight, mc_node *node) {
+  mc_entry *e = mc_cache_reserve(c, len);
+  if (e == NULL)
+    return NULL;
+  memcpy(e->key, key, len);
+  mc_cache_link(c, e, h, weight, node);
   return e;
 }
 
@@ -389,9 +485,14 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
   double old = e->expires;
   e->expires = expires;
   if (c->policy == MC_TTL) {
-    /* a set renews the entry: it now expires last */
+    /* a set renews the entry: it now expires last; the expiry list stays
+    ** sorted even if the timer went back (then the entry lives as long as
+    ** the one before it) */
     list_unlink(&e->aux);
     list_before(&c->aux, &e->aux);
+    if (e->aux.prev != &c->aux &&
+        entry_of(e->aux.prev, aux)->expires > expires)
+      e->expires = entry_of(e->aux.prev, aux)->expires;
   }
   else if (c->policy == MC_TLRU) {
     if (expires < old)
@@ -399,10 +500,6 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
     else
       heap_down(c, e->pol.index);
   }
-}
-
-static void entry_free(mc_cache *c, mc_entry *e) {
-  mem_free(c, e, entry_size(e->keylen));
 }
 
 void mc_cache_remove(mc_cache *c, mc_entry *e) {
@@ -661,6 +758,9 @@ void mc_cache_free(mc_cache *c) {
   c->holds = 0;  /* a hold left by an error nobody closed: nothing reads now */
   mc_cache_clear(c);
   reap(c);
+  drop_spare(c);
+  mem_free(c, c->sparefreq, sizeof(mc_freq));
+  c->sparefreq = NULL;
   while (!list_empty(&c->nodes)) {
     mc_node *n = container(c->nodes.next, mc_node, all);
     list_unlink(&n->all);

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "mc_key.h"
+
 /* Internal: hidden from the shared objects whatever the build flags (the
 ** LuaRocks build has no -fvisibility=hidden); only MC_API leaves them. */
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -107,7 +109,7 @@ typedef struct mc_cache {
   size_t count;             /* entries, zombies included until purged */
   mc_entry **buckets;
   size_t nbuckets;          /* 0 or a power of 2 */
-  unsigned seed;
+  mc_hkey hkey;             /* the key of mc_key.h's hash */
   mc_link order;            /* next: kept longest (MRU/newest); prev: victim */
   mc_link aux;              /* TTL: next expires first */
   mc_link freqs;            /* LFU: next is the lowest count */
@@ -119,13 +121,16 @@ typedef struct mc_cache {
   int holds;                /* see "Holds" above */
   mc_link limbo;            /* detached entries (by 'order') while held */
   mc_node *freeing;         /* nodes to free when the last hold goes */
+  mc_entry *spare;          /* reserved, not linked (mc_cache_reserve) */
+  mc_freq *sparefreq;       /* LFU: the count-1 list the spare will need */
   mc_stats stats;
   long long bytes;          /* C memory held by this cache */
   long long *total;         /* optional: C memory of all caches of a state */
 } mc_cache;
 
+/* 'hkey' is copied; a hash of the cache's address under it seeds RR. */
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
-                   long long maxsize, unsigned seed);
+                   long long maxsize, const mc_hkey *hkey);
 void mc_cache_free(mc_cache *c);
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed);
 
@@ -181,10 +186,20 @@ static inline int mc_cache_fits(const mc_cache *c, long long weight,
 }
 
 /* Allocates and links a new entry (the key must not be present); NULL when
-** out of memory.  The caller makes room first (mc_cache_fits).  With 'key'
-** NULL the key bytes are left for the caller to write at once. */
+** out of memory.  The caller makes room first (mc_cache_fits).  A caller
+** that writes the key itself uses mc_cache_reserve and mc_cache_link: the
+** link may rehash every key from its bytes (mc_key.h, "Two mixers"). */
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node);
+/* mc_cache_insert in two steps, for a caller that must do something that
+** can fail between them (the binding stores the value, keyed by the
+** entry's address): reserve allocates everything the entry will need and
+** returns it unlinked, for its key to be written; link links it and cannot
+** fail.  Nothing may change the cache in between.  An entry reserved and
+** never linked is freed by the next reserve or by mc_cache_free. */
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len);
+void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
+                   mc_node *node);
 /* A hit: refresh recency/frequency as the policy says.  LRU, the common
 ** case, is inline: moving an entry to the front is a few stores. */
 void mc_cache_touch_policy(mc_cache *c, mc_entry *e);
@@ -225,6 +240,9 @@ void mc_node_detach(mc_cache *c, mc_node *n); /* an empty node left the tree */
 void mc_cache_purge(mc_cache *c);
 /* Every entry goes (the binding has dropped the values). */
 void mc_cache_clear(mc_cache *c);
+
+/* Hash chain statistics, for the specs (see mc_cache.c). */
+void mc_cache_chains(const mc_cache *c, size_t *longest, size_t *probes);
 
 #define mc_cache_dirty(c)  ((c)->graveyard != NULL)
 

@@ -35,6 +35,7 @@ MC_API int luaopen_methodcache_core(lua_State *L) {
   mc_lcache_open(L);
   mc_lmethod_open(L);
   mc_lstats_open(L);
+  mc_ldebug_open(L);
   lua_pushliteral(L, METHODCACHE_VERSION);
   lua_setfield(L, -2, "version");
   lua_createtable(L, 0, 1);

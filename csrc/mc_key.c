@@ -45,3 +45,26 @@ const unsigned char *mc_key_next(const unsigned char *p,
       return p;
   }
 }
+
+unsigned mc_key_rehash(const unsigned char *key, size_t len,
+                       const mc_hkey *hk) {
+  const unsigned char *end;
+  const unsigned char *p = mc_key_items(key, len, &end);
+  const void *node = NULL;
+  mc_kbuf k;
+  mc_kitem it;
+  mc_key_begin(&k, NULL, 0, hk);  /* no room: it only hashes */
+  if (len > 0 && key[0] == MC_KF_NODE)
+    memcpy(&node, end, sizeof(node));
+  while ((p = mc_key_next(p, end, &it)) != NULL) {
+    switch (it.tag) {  /* the writers feed the words they fed first */
+      case MC_KINT: mc_key_int(&k, it.i); break;
+      case MC_KFLT: mc_key_flt(&k, it.n); break;
+      case MC_KSTR: mc_key_str(&k, it.s, it.len); break;
+      case MC_KLUD: mc_key_lud(&k, it.p); break;
+      default: mc_key_tag(&k, it.tag); break;
+    }
+  }
+  mc_key_end(&k, node);
+  return mc_key_hash(&k);
+}

@@ -159,7 +159,7 @@ static int keyarg(lua_State *L, const char *fname, int strict) {
   }
   if (t == LUA_TNUMBER && lua_tonumber(L, 2) != lua_tonumber(L, 2)) {
     if (strict)
-      mc_argerror(L, 1, fname, "NaN cannot be a key");
+      mc_argerror(L, 1, fname, "NaN cannot be a key, got %s", mc_given(L, 2));
     return 0;
   }
   return 1;

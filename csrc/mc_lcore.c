@@ -40,9 +40,7 @@ static int core_close(lua_State *L) {
 mc_lcore *mc_lcore_new(lua_State *L, const mc_opts *o) {
   mc_state *st = mc_state_get(L);
   mc_lcore *lc = (mc_lcore *)lua_newuserdatauv(L, sizeof(mc_lcore), 0);
-  /* an address of this state's memory, so seeds differ between caches */
-  unsigned seed = (unsigned)((size_t)lc >> 4) ^ (unsigned)(size_t)&seed;
-  mc_cache_init(&lc->c, NULL, NULL, o->policy, o->maxsize, seed);
+  mc_cache_init(&lc->c, NULL, NULL, o->policy, o->maxsize, &st->hkey);
   lc->c.alloc = lua_getallocf(L, &lc->c.aud);
   lc->c.total = &st->bytes;
   if (o->seeded)

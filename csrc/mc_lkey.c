@@ -56,7 +56,7 @@ static int encode(lua_State *L, mc_lcore *lc, int hidx, int first, int last,
 
 int mc_lkey_encode(lua_State *L, mc_lcore *lc, int hidx, int first,
                    int last, mc_lkey *kc, int create) {
-  mc_key_begin(&kc->k, kc->buf, MC_KEYBUF, lc->c.seed);
+  mc_key_begin(&kc->k, kc->buf, MC_KEYBUF, &lc->c.hkey);
   return encode(L, lc, hidx, first, last, kc, create);
 }
 
@@ -68,7 +68,7 @@ int mc_lkey_encodeinto(lua_State *L, mc_lcore *lc, int hidx, int first,
                        int last, unsigned char *p, size_t len) {
   mc_lkey kc;
   int st;
-  mc_key_begin(&kc.k, p, len, lc->c.seed);
+  mc_key_begin(&kc.k, p, len, &lc->c.hkey);
   st = encode(L, lc, hidx, first, last, &kc, 0);
   if (st == MC_KEY_OK) {
     lua_pop(L, kc.ntab != 0);

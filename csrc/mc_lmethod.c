@@ -191,10 +191,14 @@ int mc_lmethod_decorate(lua_State *L) {
 ** info and clear
 ** ======================================================= */
 
+/* The method at 1 (an argument error if it is none); leaves arguments 1
+** and 2 and pushes its table of caches, or its cache, at index 3. */
 static mc_method *checkfn(lua_State *L, const char *fname) {
   mc_method *m;
   if (lua_tocfunction(L, 1) != m_call)
-    mc_argerror(L, 1, fname, "not a function made by methodcache");
+    mc_argerror(L, 1, fname, "not a function made by methodcache, got %s",
+                luaL_typename(L, 1));
+  lua_settop(L, 2);
   lua_getupvalue(L, 1, 1);
   m = (mc_method *)lua_touserdata(L, -1);
   lua_pop(L, 1);
@@ -221,7 +225,6 @@ static mc_handle *objcache(lua_State *L, mc_method *m) {
 
 static int l_info(lua_State *L) {
   mc_method *m;
-  lua_settop(L, 2);
   m = checkfn(L, "info");
   if (!lua_isnil(L, 2) || !m->self) {
     mc_handle *h = objcache(L, m);
@@ -267,7 +270,6 @@ static int l_info(lua_State *L) {
 
 static int l_clear(lua_State *L) {
   mc_method *m;
-  lua_settop(L, 2);
   m = checkfn(L, "clear");
   if (!lua_isnil(L, 2) || !m->self) {
     if (objcache(L, m) != NULL)

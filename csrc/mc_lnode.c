@@ -66,11 +66,13 @@ static mc_node *newnode(lua_State *L, mc_lcore *lc, int hidx, int i,
   lua_rawseti(L, ttab, T_SENTINEL);
   lua_pushvalue(L, i);
   lua_rawseti(L, ttab, T_OBJECT);
+  /* in the map first, in P last: a lookup must not reach a table that the
+  ** entries' side (mc_lnode_push) cannot */
+  lua_pushvalue(L, ttab);
+  lua_rawsetp(L, ttab - 1, n);                          /* nodes[n] = T */
   lua_pushvalue(L, i);
   lua_pushvalue(L, ttab);
   lua_rawset(L, ptab);                                  /* P[o] = T */
-  lua_pushvalue(L, ttab);
-  lua_rawsetp(L, ttab - 1, n);                          /* nodes[n] = T */
   lua_remove(L, ttab - 1);                              /* pop nodes */
   return n;
 }

@@ -14,6 +14,8 @@
 **   4. on_evict runs last, for the notices queued in step 3, with the cache
 **      consistent and no hold.
 */
+#include <string.h>
+
 #include "mc_lua.h"
 
 #define timed(c)  ((c)->policy == MC_TTL || (c)->policy == MC_TLRU)
@@ -158,10 +160,11 @@ static void notices_add(lua_State *L, notices *pd) {
 
 /* Removes 'e' and its value; with on_evict (then under a hold) queues a
 ** notice.  'tidx' is the table of its value if the caller has it (0: found
-** from its node).  Returns 0 for an entry that was already gone or a zombie
-** (its object died: no value, no notice). */
+** from its node); 'kidx' the key, if the caller has it as one value (0:
+** made from the entry).  Returns 0 for an entry that was already gone or a
+** zombie (its object died: no value, no notice). */
 static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
-                notices *pd, const char *reason, int tidx) {
+                notices *pd, const char *reason, int tidx, int kidx) {
   mc_cache *c = &lc->c;
   mc_node *node = e->node;
   int top = lua_gettop(L);
@@ -180,9 +183,16 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
     tidx = lua_gettop(L);
   }
   if (pd->idx != 0 && e->vtag != VT_ABSENT) {
-    /* the notice allocates: a finalizer may remove 'e' meanwhile */
-    mc_lkey_push(L, hidx, e);
-    mc_lvalue_pushpacked(L, e, tidx);
+    /* the notice allocates: a finalizer may remove 'e' meanwhile, so it is
+    ** checked before its value is read, and again at the end.  A key the
+    ** caller has is better than one made from the entry: in the key's own
+    ** finalizer its node table is already gone from the map */
+    if (kidx != 0 && lua_type(L, kidx) != LUA_TNUMBER)
+      lua_pushvalue(L, kidx);
+    else  /* numbers as the key holds them: 1.0 is 1, -0.0 is 0 */
+      mc_lkey_push(L, hidx, e);
+    if (entry_ok(e))
+      mc_lvalue_pushpacked(L, e, tidx);
     lua_pushstring(L, reason);
     if (!entry_ok(e)) {
       lua_settop(L, top);
@@ -218,7 +228,7 @@ static int evict(lua_State *L, mc_lcore *lc, int hidx, long long weight,
     v = mc_cache_victim(c, keep);
     if (v == NULL)
       return mc_cache_fits(c, weight, keep);
-    if (drop(L, lc, hidx, v, pd, "size", 0))
+    if (drop(L, lc, hidx, v, pd, "size", 0, 0))
       c->stats.evictions++;
     if (keep != NULL && !entry_ok(keep))
       return -1;
@@ -231,7 +241,7 @@ static int expire(lua_State *L, mc_lcore *lc, int hidx, double now,
   mc_entry *e;
   int n = 0;
   while ((e = mc_cache_expired(&lc->c, now)) != NULL) {
-    if (drop(L, lc, hidx, e, pd, "expired", 0)) {
+    if (drop(L, lc, hidx, e, pd, "expired", 0, 0)) {
       lc->c.stats.expirations++;
       n++;
     }
@@ -321,8 +331,13 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
   int i;
   if (lc->closed || mc_cache_dirty(c) || timed(c))
     return mc_op_lookup(L, h, hidx, first, last, all, NULL);
-  mc_key_begin(&k, buf, MC_KEYBUF, c->seed);
-  for (i = first; i <= last; i++) {
+  mc_key_begin(&k, buf, MC_KEYBUF, &c->hkey);
+  i = first;
+  if (first == last && lua_isinteger(L, i)) {  /* the commonest key */
+    mc_key_int(&k, (long long)lua_tointeger(L, i));
+    i++;
+  }
+  for (; i <= last; i++) {
     int r = mc_lkey_value(L, i, lua_type(L, i), lc->typed, &k);
     if (r <= 0)
       return r == 0 ? MC_NOKEY : mc_op_lookup(L, h, hidx, first, last, all, NULL);
@@ -412,7 +427,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       /* not stored; an older value must not stand in for this one */
       if (e != NULL)
         drop(L, lc, hidx, e, &pd, weight > c->maxsize ? "size" : "expired",
-             kc.ntab);
+             kc.ntab, first == last ? first : 0);
       break;
     }
     fits = evict(L, lc, hidx, weight, e, &pd);
@@ -428,7 +443,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
     }
     if (!fits) {  /* nothing to evict and the total would overflow */
       if (e != NULL)
-        drop(L, lc, hidx, e, &pd, "size", kc.ntab);
+        drop(L, lc, hidx, e, &pd, "size", kc.ntab, first == last ? first : 0);
       break;
     }
     /* from here to the end no GC step: the pointers stay good */
@@ -437,22 +452,29 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
       tidx = lua_gettop(L);
     }
-    if (e != NULL)
+    if (e != NULL) {
+      /* a value set that fails for memory leaves the old value */
+      mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
       mc_cache_update(c, e, weight);
+    }
     else {
-      int longkey = kc.k.len > kc.k.cap;
-      e = mc_cache_insert(c, longkey ? NULL : kc.k.p, kc.k.len,
-                          mc_key_hash(&kc.k), weight, kc.node);
+      /* the value first, keyed by the reserved entry's address, and the
+      ** entry linked after: a value set that fails for memory leaves
+      ** nothing but the spare, which the next reserve frees */
+      e = mc_cache_reserve(c, kc.k.len);
       if (e == NULL) {
         oom = 1;
         break;
       }
-      if (longkey)  /* the same key into the entry: its nodes are there */
+      if (kc.k.len <= kc.k.cap)
+        memcpy(e->key, kc.k.p, kc.k.len);
+      else  /* the same key into the entry: its nodes are there */
         mc_lkey_encodeinto(L, lc, hidx, first, last, e->key, e->keylen);
+      mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
+      mc_cache_link(c, e, mc_key_hash(&kc.k), weight, kc.node);
     }
     if (timed(c))
       mc_cache_setexpiry(c, e, expires);
-    mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
     stored = 1;
     break;
   }
@@ -519,8 +541,8 @@ int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
           found = 0;
         }
       }
-      if (drop(L, lc, hidx, e, &pd, expired ? "expired" : "deleted", tidx) &&
-          expired)
+      if (drop(L, lc, hidx, e, &pd, expired ? "expired" : "deleted", tidx,
+               kidx) && expired)
         c->stats.expirations++;
     }
   }
@@ -586,8 +608,9 @@ static void collect(lua_State *L, mc_lcore *lc, int hidx, int dest, int *n,
     }
     tidx = lua_gettop(L);
     mc_lkey_push(L, hidx, e);
-    mc_lvalue_pushpacked(L, e, tidx);
-    if (entry_ok(e)) {  /* still there after those allocations */
+    if (entry_ok(e))  /* still there after that allocation? */
+      mc_lvalue_pushpacked(L, e, tidx);
+    if (entry_ok(e)) {  /* and after this one */
       if (reason != NULL) {
         lua_pushstring(L, reason);
         lua_rawseti(L, dest, *n + 3);

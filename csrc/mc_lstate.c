@@ -2,8 +2,9 @@
 ** mc_lstate.c: what methodcache keeps once per lua_State.
 **
 ** A userdata in the registry ("methodcache.state") holds the C memory
-** counter of all caches and the list of cores whose C memory is not freed
-** yet.  Its __gc runs only at lua_close (the registry is never collected
+** counter of all caches, the list of cores whose C memory is not freed
+** yet, and the secret key of the key hash (mc_secret.c), copied into each
+** cache.  Its __gc runs only at lua_close (the registry is never collected
 ** before), and that is its job: during lua_close Lua registers no new
 ** finalizer, so a cache made then by another object's __gc (a cached method
 ** called from a finalizer) would never be freed.  The state's __gc frees
@@ -67,6 +68,7 @@ void mc_state_open(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key) != LUA_TUSERDATA) {
     mc_state *st = (mc_state *)lua_newuserdatauv(L, sizeof(mc_state), 0);
     st->bytes = 0;
+    mc_secret_fill(&st->hkey);
     st->closing = 0;
     st->cores.prev = st->cores.next = &st->cores;
     if (luaL_newmetatable(L, MC_STATE_MT)) {

@@ -70,6 +70,7 @@ enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
 ** freed only after all finalizers ran). */
 typedef struct mc_state {
   long long bytes;          /* C memory of every cache of the state */
+  mc_hkey hkey;             /* the key hash's secret (mc_secret.c) */
   mc_link cores;            /* every core whose C memory is not freed */
   int closing;              /* lua_close has begun: new cores hold nothing */
 } mc_state;
@@ -146,6 +147,7 @@ void mc_op_release(lua_State *L, int slot);
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
 int mc_lmethod_decorate(lua_State *L);
+int mc_ldebug_open(lua_State *L);
 double mc_clock_now(void);
 
 mc_handle *mc_lcache_test(lua_State *L, int idx);
@@ -301,9 +303,10 @@ void mc_lnode_prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n);
 ** Values (mc_lvalue.c)
 ** ======================================================= */
 
-/* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT, the tag of a
-** new entry, is an entry whose value could not be stored (out of memory):
-** every lookup takes it for a miss. */
+/* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT is the tag of
+** a reserved entry before its value is set; a linked entry always has a
+** value (mc_op_store sets it before mc_cache_link), but every lookup would
+** take VT_ABSENT for a miss. */
 enum { VT_ABSENT, VT_NONE, VT_NIL, VT_FALSE, VT_TRUE, VT_INT, VT_FLT,
        VT_LUD, VT_ONE, VT_PACK };
 

@@ -75,22 +75,6 @@ describe("the libraries", function()
     r = sh.check("readlink " .. sh.quote(BUILD .. "/libmethodcache.so.0"))
     assert.are.equal("libmethodcache.so.0.1.0\n", r.out)
   end)
-
-  it("are built from the same sources by the Makefile and the rockspec", function()
-    local f = assert(io.open(ROOT .. "rockspec/methodcache-scm-1.rockspec"))
-    local rockspec = f:read("a")
-    f:close()
-    local listed, expected = {}, {}
-    for src in rockspec:match("sources = (%b{})"):gmatch('"(csrc/[%w_]+%.c)"') do
-      listed[#listed + 1] = src
-    end
-    local r = sh.check("cd " .. sh.quote(ROOT) .. " && ls csrc/mc_*.c")
-    for src in r.out:gmatch("%S+") do
-      if src ~= "csrc/mc_embed.c" and src ~= "csrc/mc_host.c" then expected[#expected + 1] = src end
-    end
-    table.sort(listed)
-    assert.are.same(expected, listed)
-  end)
 end)
 
 describe("README.md, Embedding in C", function()

@@ -286,7 +286,7 @@ describe("methodcache.info", function()
 
   it("refuses a function not made by methodcache", function()
     local err = error_of(function() local _ = methodcache.info(print) end)
-    assert.matches("bad argument #1 to 'info' (not a function made by methodcache)", err, 1, true)
+    assert.matches("bad argument #1 to 'info' (not a function made by methodcache, got function)", err, 1, true)
   end)
 end)
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh: make sure the tools a make target needs are installed.
 #
-#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|all]   (default: build)
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]   (default: build)
 #
 # Quiet when everything is there. Otherwise, as root with apt-get, runs
 # `apt-get update` once and installs the missing Debian packages; as
@@ -16,8 +16,8 @@ LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
 what=${1:-build}
 
 case $what in
-  build|test|demo|bench|rock|valgrind|all) ;;
-  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|all]" >&2
+  build|test|demo|bench|rock|valgrind|asan|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|all]" >&2
      exit 2 ;;
 esac
 
@@ -60,6 +60,19 @@ check_embed() {
   have tmux || need tmux
 }
 
+# clang and its sanitizer runtimes (libclang-rt-dev is only a recommendation
+# of clang, and apt-get runs here without recommendations): a program built
+# with them links
+check_asan() {
+  if ! have clang; then
+    need clang
+    need libclang-rt-dev
+  elif ! echo 'int main(void) { return 0; }' |
+       clang -fsanitize=address,undefined -x c - -o /dev/null >/dev/null 2>&1; then
+    need libclang-rt-dev
+  fi
+}
+
 check() {
   missing=""
   check_build
@@ -67,6 +80,7 @@ check() {
     test) check_test ;;
     rock) have luarocks || need luarocks ;;
     valgrind) check_test; have valgrind || need valgrind ;;
+    asan) check_test; check_asan ;;
     all) check_test; have luarocks || need luarocks; have valgrind || need valgrind ;;
   esac
 }
