@@ -49,6 +49,16 @@ check_test() {
   if ! have busted || ! lua_has busted.runner || ! lua_has luassert; then
     need lua-busted
   fi
+  check_embed
+}
+
+# make test also builds examples/embed with pkg-config (embed-check), runs
+# mchost's REPL next to lua5.4's, which has readline (so mchost must have it
+# too), and types into both in a terminal (tmux)
+check_embed() {
+  have pkg-config || need pkg-config
+  [ -f /usr/include/readline/readline.h ] || need libreadline-dev
+  have tmux || need tmux
 }
 
 # clang and its sanitizer runtimes (libclang-rt-dev is only a recommendation
