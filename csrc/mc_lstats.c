@@ -1,11 +1,12 @@
 /*
 ** mc_lstats.c: the statistics of every cached method and function of a
-** state, for C (methodcache_stats) and for Lua (methodcache.report).
+** state, for Lua (methodcache.report) and for C (methodcache_stats, in
+** mc_embed.c: the libraries export it, core.so only luaopen_).
 **
 ** Each cached method or function is listed in a weak-keyed table in the
 ** registry, closure -> sequence number, so that the list costs nothing to
 ** a method nobody holds any more and gives the order they were made in.
-** One walk (visit) serves both interfaces.  It reads every value with raw
+** One walk, mc_lstats_visit, serves both.  It reads every value with raw
 ** calls and makes no Lua allocation between its first read of the list
 ** and the callback of each method (THE RULE, mc_lua.h): a finalizer can
 ** neither add to a table it walks nor free a cache it is counting.
@@ -126,8 +127,9 @@ static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
 }
 
 /* Calls fn for each cached method and function, oldest first; returns how
-** many calls were made.  May raise a memory error (before any call). */
-static int visit(lua_State *L, methodcache_stats_fn fn, void *ud) {
+** many calls were made.  May raise a memory error (before any call), and
+** what fn raises. */
+int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud) {
   int top = lua_gettop(L);
   int n = 0, k = 0, i;
   item *items;
@@ -174,38 +176,6 @@ static int visit(lua_State *L, methodcache_stats_fn fn, void *ud) {
 /* }====================================================== */
 
 
-typedef struct visitor {
-  methodcache_stats_fn fn;
-  void *ud;
-  int n;
-} visitor;
-
-static int pvisit(lua_State *L) {
-  visitor *v = (visitor *)lua_touserdata(L, 1);
-  lua_pop(L, 1);
-  v->n = visit(L, v->fn, v->ud);
-  return 0;
-}
-
-MC_API int methodcache_stats(lua_State *L, methodcache_stats_fn fn,
-                             void *ud) {
-  visitor v;
-  int top = lua_gettop(L);
-  if (!lua_checkstack(L, 2))
-    return -1;
-  v.fn = fn;
-  v.ud = ud;
-  v.n = -1;
-  lua_pushcfunction(L, pvisit);
-  lua_pushlightuserdata(L, &v);
-  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-    lua_settop(L, top);
-    return -1;
-  }
-  return v.n;
-}
-
-
 /* {======================================================
 ** methodcache.report()
 ** ======================================================= */
@@ -227,8 +197,8 @@ typedef struct reporter {
   lua_Integer n;
 } reporter;
 
-/* Appends one table to the list at index 1 (report's own frame: visit
-** runs in it). */
+/* Appends one table to the list at index 1 (report's own frame: the
+** walk runs in it). */
 static int report_one(void *ud, const methodcache_stat *s) {
   reporter *r = (reporter *)ud;
   lua_State *L = r->L;
@@ -265,7 +235,7 @@ static int l_report(lua_State *L) {
   r.n = 0;
   lua_settop(L, 0);
   lua_newtable(L);
-  visit(L, report_one, &r);
+  mc_lstats_visit(L, report_one, &r);
   return 1;
 }
 

@@ -28,6 +28,8 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+#include "methodcache.h"
+
 #include "mc_cache.h"
 #include "mc_key.h"
 #include "mc_visibility.h"
@@ -195,6 +197,7 @@ typedef struct mc_method {
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);
 void mc_lstats_name(lua_State *L, mc_method *m, int udidx);
+int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud);
 
 /* }====================================================== */
 

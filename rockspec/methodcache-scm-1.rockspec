@@ -37,7 +37,7 @@ build = {
       -- every csrc/mc_*.c but mc_embed.c and mc_host.c (the Makefile's
       -- CORE_SRC; spec/rockspec_spec.lua checks that the two lists agree).
       -- Internal symbols stay hidden without -fvisibility=hidden: the
-      -- internal headers say so (#pragma GCC visibility).
+      -- internal headers say so (csrc/mc_visibility.h).
       sources = {
         "csrc/mc_core.c",
         "csrc/mc_cache.c",
