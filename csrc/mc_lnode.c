@@ -32,22 +32,40 @@ static int pushnodes(lua_State *L, int hidx) {
   return lua_getiuservalue(L, hidx, MC_UV_NODES) == LUA_TTABLE;
 }
 
-/* Stack: P, the table of the previous step.  Pushes a new node table for
-** the object at 'i', child of 'parent', stored in P under the object, and
-** returns its node.  It allocates, so it runs under a hold: 'parent' stays
-** readable, and the caller checks afterwards that it is still LIVE. */
+/* The live node of the object at 'i' in P (at 'ptab'), its table pushed;
+** NULL, with nothing pushed, if P has none or one left by a finalized node
+** (a resurrected object).  Raw reads only. */
+static mc_node *lookup(lua_State *L, int ptab, int i) {
+  mc_node *n = NULL;
+  lua_pushvalue(L, i);
+  if (lua_rawget(L, ptab) == LUA_TTABLE) {
+    lua_rawgeti(L, -1, T_SENTINEL);
+    n = ((mc_sentinel *)lua_touserdata(L, -1))->node;
+    lua_pop(L, 1);                                      /* pop sentinel */
+  }
+  if (n == NULL)
+    lua_pop(L, 1);                                      /* pop P[o] */
+  return n;
+}
+
+/* Stack: P, the table of the previous step.  Pushes the node table for the
+** object at 'i', child of 'parent', stored in P under the object, and
+** returns its node: a new one, unless a finalizer made one meanwhile.  It
+** allocates, so it runs under a hold: 'parent' stays readable, and the
+** caller checks afterwards that it is still LIVE and that the epoch is. */
 static mc_node *newnode(lua_State *L, mc_lcore *lc, int hidx, int i,
                         mc_node *parent) {
   int ptab = lua_gettop(L);
+  unsigned epoch = lc->epoch;
   int ttab;
   mc_sentinel *s;
   mc_node *n;
-  luaL_checkstack(L, 4, NULL);
+  luaL_checkstack(L, 5, NULL);
+  /* the Lua objects first: their allocations may run finalizers that use
+  ** this cache, and make its map or even this very node */
   if (!pushnodes(L, hidx)) {
-    lua_pop(L, 1);
-    mc_pushweak(L, 'v');
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, hidx, MC_UV_NODES);
+    lua_pop(L, 1);                                      /* pop nil */
+    mc_pushweak(L, 'v');                                /* a map, if needed */
   }
   mc_pushweak(L, 'k');                                  /* T */
   ttab = lua_gettop(L);
@@ -57,8 +75,27 @@ static mc_node *newnode(lua_State *L, mc_lcore *lc, int hidx, int i,
   lua_getiuservalue(L, hidx, MC_UV_CORE);
   lua_setiuservalue(L, -2, 1);              /* the core outlives the notice */
   luaL_setmetatable(L, MC_NODE_MT);
-  /* the Lua objects exist: from here on only raw sets, which make no GC
-  ** step; one that fails for memory leaves a node its sentinel will kill */
+  /* the Lua objects exist: from here on only raw reads and sets, which
+  ** make no GC step.  After a clear, P is of the old tree, and so is the
+  ** node made below: the caller sees the new epoch and starts again. */
+  if (lc->epoch == epoch) {
+    n = lookup(L, ptab, i);
+    if (n != NULL) {  /* a finalizer made it: a second node would split it */
+      lua_replace(L, ptab + 1);
+      lua_settop(L, ptab + 1);                          /* P, its T */
+      return n;
+    }
+    /* the map a finalizer made must stay: setting ours over it would lose
+    ** the tables of its nodes */
+    if (pushnodes(L, hidx))
+      lua_replace(L, ttab - 1);
+    else {
+      lua_pop(L, 1);                                    /* pop nil */
+      lua_pushvalue(L, ttab - 1);
+      lua_setiuservalue(L, hidx, MC_UV_NODES);
+    }
+  }
+  /* one set that fails for memory leaves a node its sentinel will kill */
   n = mc_node_new(&lc->c, parent);
   if (n == NULL)
     luaL_error(L, "not enough memory");
@@ -82,16 +119,8 @@ static mc_node *newnode(lua_State *L, mc_lcore *lc, int hidx, int i,
 ** there is none and 'create' is off.  Without 'create', raw reads only. */
 mc_node *mc_lnode_step(lua_State *L, mc_lcore *lc, int hidx, int i,
                        mc_node *parent, int create) {
-  mc_node *n = NULL;
-  lua_pushvalue(L, i);
-  if (lua_rawget(L, -2) == LUA_TTABLE) {
-    lua_rawgeti(L, -1, T_SENTINEL);
-    n = ((mc_sentinel *)lua_touserdata(L, -1))->node;
-    lua_pop(L, 1);                                      /* pop sentinel */
-  }
+  mc_node *n = lookup(L, lua_gettop(L), i);
   if (n == NULL) {
-    /* none, or one left by a finalized node (a resurrected object) */
-    lua_pop(L, 1);                                      /* pop P[o] */
     if (!create) {
       lua_pop(L, 1);                                    /* pop P */
       return NULL;
