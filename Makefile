@@ -2,7 +2,7 @@
 #
 #   make            build/methodcache/core.so, build/libmethodcache.a and .so, ./mchost
 #   make test       install missing tools (apt-get, as root), build, run the specs
-#                   but those tagged #slow (make test-long runs those) or #known
+#                   but those tagged #slow (make test-long runs those)
 #   make embed-check   examples/embed built with pkg-config against a staged
 #                   install, shared and static, run and checked (make test does it)
 #   make demo       ... and run examples/leak_demo.lua through mchost
@@ -94,7 +94,7 @@ SONAME_FLAGS ?= -Wl,-soname,$(SONAME)
 # specs run by `make valgrind`: all of them but those tagged #slow (busted
 # tags: it("does a million things #slow", ...)); they also see MC_VALGRIND=1
 VALGRIND_SPECS ?= spec
-VALGRIND_BUSTED_FLAGS ?= --exclude-tags=slow,known
+VALGRIND_BUSTED_FLAGS ?= --exclude-tags=slow
 VALGRIND_FLAGS ?= --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
                   --show-leak-kinds=definite --num-callers=30 -q
 
@@ -151,7 +151,7 @@ test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
 	@$(MAKE) --no-print-directory embed-check
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --exclude-tags=slow,known $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --exclude-tags=slow $(BUSTED_ARGS)
 
 demo:
 	@sh tools/deps.sh demo
@@ -238,7 +238,7 @@ check-asan:
 	@sh tools/deps.sh asan
 	@$(MAKE) --no-print-directory $(ASAN_HOST) $(ASAN_TESTING) $(ASAN_BUSTED)
 	@UBSAN_OPTIONS=print_stacktrace=1 LUA=$(LUA) BUSTED=$(ASAN_BUSTED) \
-	  sh tools/busted.sh --exclude-tags=known $(BUSTED_ARGS)
+	  sh tools/busted.sh $(BUSTED_ARGS)
 
 # luarocks builds next to the sources, so it works on a copy; --deps-mode=none
 # keeps it offline (the only dependency is Lua itself)
@@ -342,7 +342,7 @@ DEV_PATHS  = LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;'
 test-long:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --tags=slow --exclude-tags=known $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --tags=slow $(BUSTED_ARGS)
 
 lint:
 	@sh tools/deps.sh lint

@@ -177,8 +177,15 @@ void mc_lnode_prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n) {
     lua_pop(L, 1);                                      /* pop sentinel */
     if (mc_lnode_push(L, hidx, p)) {  /* P: alive, it holds T */
       lua_rawgeti(L, ttab, T_OBJECT);
-      lua_pushnil(L);
-      lua_rawset(L, -3);                                /* P[o] = nil */
+      lua_pushvalue(L, -1);
+      lua_rawget(L, -3);                                /* P[o] */
+      if (lua_rawequal(L, -1, ttab)) {  /* only T itself leaves P */
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawset(L, -3);                              /* P[o] = nil */
+      }
+      else
+        lua_pop(L, 2);                                  /* pop P[o], o */
     }
     lua_pop(L, 1);                                      /* pop P */
     pushnodes(L, hidx);
