@@ -264,11 +264,12 @@ PC_SUBST = -e 's|@VERSION@|$(VERSION)|' -e 's|@PREFIX@|$(PREFIX)|' \
 DOCS = README.md CHANGELOG.md LICENSE docs/API.md docs/DESIGN.md docs/LAYOUT.md docs/EMBEDDING.md
 
 install: all
-	install -d $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR) \
+	install -d $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR)/methodcache \
 	  $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR) \
 	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(CORE_SO) $(DESTDIR)$(LUA_CMODDIR)/methodcache/core.so
 	install -m 0644 lua/methodcache.lua $(DESTDIR)$(LUA_LMODDIR)/methodcache.lua
+	install -m 0644 lua/methodcache/cqueues.lua $(DESTDIR)$(LUA_LMODDIR)/methodcache/cqueues.lua
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/libmethodcache.a
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/libmethodcache.so.$(VERSION)
 	ln -sf libmethodcache.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -283,6 +284,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(LUA_CMODDIR)/methodcache/core.so \
 	  $(DESTDIR)$(LUA_LMODDIR)/methodcache.lua \
+	  $(DESTDIR)$(LUA_LMODDIR)/methodcache/cqueues.lua \
 	  $(DESTDIR)$(LIBDIR)/libmethodcache.a \
 	  $(DESTDIR)$(LIBDIR)/libmethodcache.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmethodcache.so \
@@ -291,7 +293,7 @@ uninstall:
 	  $(DESTDIR)$(BINDIR)/mchost \
 	  $(DESTDIR)$(MANDIR)/man1/mchost.1
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
-	rmdir $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	rmdir $(DESTDIR)$(LUA_CMODDIR)/methodcache $(DESTDIR)$(LUA_LMODDIR)/methodcache $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 # examples/embed as a C developer builds it: `make install` into a staged
 # tree, then its own Makefile, which asks pkg-config, for the shared and the

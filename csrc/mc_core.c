@@ -34,6 +34,7 @@ MC_API int luaopen_methodcache_core(lua_State *L) {
   lua_createtable(L, 0, 20);
   mc_lcache_open(L);
   mc_lmethod_open(L);
+  mc_lcoalesce_open(L);
   mc_lstats_open(L);
   mc_ldebug_open(L);
   lua_pushliteral(L, METHODCACHE_VERSION);

@@ -20,12 +20,24 @@ MC_API int luaopen_methodcache(lua_State *L) {
   return 1;
 }
 
+/* methodcache.cqueues, the cqueues waiting of option coalesce: the
+** table methodcache.coalesce.cqueues (lua/methodcache/cqueues.lua on
+** LUA_PATH) */
+static int open_cqueues(lua_State *L) {
+  luaL_requiref(L, "methodcache.core", luaopen_methodcache_core, 0);
+  lua_getfield(L, -1, "coalesce");
+  lua_getfield(L, -1, "cqueues");
+  return 1;
+}
+
 MC_API void methodcache_openlibs(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_methodcache_core);
   lua_setfield(L, -2, "methodcache.core");
   lua_pushcfunction(L, luaopen_methodcache);
   lua_setfield(L, -2, "methodcache");
+  lua_pushcfunction(L, open_cqueues);
+  lua_setfield(L, -2, "methodcache.cqueues");
   lua_pop(L, 1);
 }
 

@@ -10,11 +10,14 @@
 **   3  the wrapped function;
 **   4  the factory (decorator form), or the shared table of option
 **      functions given to every per-object cache (options form);
-**   5  the mc_method userdata itself, which upvalue 1 points into.
+**   5  the mc_method userdata itself, which upvalue 1 points into;
+**   6  with option coalesce only: the per-state table of in-flight
+**      computations (mc_lcoalesce.c).
 ** Every one is listed in a per-state weak table, for statistics
 ** (mc_lstats.c).
-** The hit path is m_call -> mc_lcache_fetch; misses call the function with
-** lua_callk so that it may yield, and store in the continuation.
+** The hit path is m_call -> mc_op_fetch; misses call the function with
+** lua_callk so that it may yield, and store in the continuation.  A miss of
+** a coalescing method that may yield goes to mc_lcoalesce_miss instead.
 */
 #include <limits.h>
 #include <math.h>
@@ -58,11 +61,22 @@ static int m_done(lua_State *L, int status, lua_KContext ctx) {
   return nres;
 }
 
+/* A miss: calls the function with the arguments (n), then stores its
+** results if 'store'.  Stack: the arguments, the cache. */
+int mc_lmethod_compute(lua_State *L, int n, int store) {
+  lua_KContext ctx = ((lua_KContext)n << 1) | (store != 0);
+  int i;
+  luaL_checkstack(L, n + 2, "too many arguments");
+  lua_pushvalue(L, lua_upvalueindex(3));
+  for (i = 1; i <= n; i++)
+    lua_pushvalue(L, i);
+  lua_callk(L, n, LUA_MULTRET, ctx, m_done);
+  return m_done(L, LUA_OK, ctx);
+}
+
 /* Stack: the arguments (n), the cache 'h'. */
 static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
   int r = mc_op_fetch(L, h, n + 1, m->self ? 2 : 1, n);
-  lua_KContext ctx;
-  int i;
   if (r >= 0) {
     m->hits++;
     return r;
@@ -70,13 +84,10 @@ static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
   m->misses++;
   if (!m->named)
     mc_lstats_name(L, m, lua_upvalueindex(5));
-  luaL_checkstack(L, n + 2, "too many arguments");
-  lua_pushvalue(L, lua_upvalueindex(3));
-  for (i = 1; i <= n; i++)
-    lua_pushvalue(L, i);
-  ctx = ((lua_KContext)n << 1) | (r != MC_NOKEY);
-  lua_callk(L, n, LUA_MULTRET, ctx, m_done);
-  return m_done(L, LUA_OK, ctx);
+  /* a call that cannot yield could not wait: it computes as without */
+  if (m->o.coalesce && r == MC_MISS && lua_isyieldable(L))
+    return mc_lcoalesce_miss(L, n, m->self ? 2 : 1);
+  return mc_lmethod_compute(L, n, r != MC_NOKEY);
 }
 
 /* Stack: the arguments (n), what the factory returned. */
@@ -172,7 +183,9 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 4);
   lua_pushvalue(L, 3);
-  lua_pushcclosure(L, m_call, 5);
+  if (m->o.coalesce)
+    mc_lcoalesce_pushstate(L);  /* upvalue 6 */
+  lua_pushcclosure(L, m_call, m->o.coalesce ? 6 : 5);
   mc_lstats_register(L);
   return 1;
 }

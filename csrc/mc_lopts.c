@@ -91,8 +91,10 @@ enum { K_POLICY, K_SIZE, K_SECONDS, K_FUNC, K_BOOL, K_INT };
 typedef struct optdef {
   const char *name;
   int kind;
-  int methodonly;           /* the constructors take these as arguments */
-  int fn;                   /* K_FUNC: its MC_OPT_* slot */
+  int methodonly;           /* the constructors take these as arguments, or
+                               (coalesce) they are about calls */
+  int fn;                   /* K_FUNC: its MC_OPT_* slot; K_BOOL: 0 typed,
+                               1 coalesce */
 } optdef;
 
 static const optdef optdefs[] = {
@@ -104,6 +106,7 @@ static const optdef optdefs[] = {
   {"getsizeof", K_FUNC, 0, MC_OPT_GETSIZEOF},
   {"on_evict", K_FUNC, 0, MC_OPT_ONEVICT},
   {"typed", K_BOOL, 0, 0},
+  {"coalesce", K_BOOL, 1, 1},
   {"seed", K_INT, 0, 0},
   {NULL, 0, 0, 0}
 };
@@ -116,6 +119,7 @@ void mc_opts_init(mc_opts *o, int policy) {
   o->flags = 0;
   o->seeded = 0;
   o->seed = 0;
+  o->coalesce = 0;
 }
 
 static const optdef *findopt(lua_State *L, int kidx, int where) {
@@ -189,7 +193,7 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
       if (t != LUA_TBOOLEAN)
         mc_argerror(L, arg, fname, "option '%s' must be a boolean, got %s",
                     d->name, luaL_typename(L, -1));
-      o->typed = lua_toboolean(L, -1);
+      *(d->fn ? &o->coalesce : &o->typed) = lua_toboolean(L, -1);
       break;
     default: {  /* K_INT */
       int isint = 0;

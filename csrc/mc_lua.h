@@ -13,6 +13,8 @@
 **                 pairs, clear, eviction notices and option callbacks
 **   mc_lcache.c   the cache object users see (methodcache.lru ...)
 **   mc_lmethod.c  cached methods and functions
+**   mc_lcoalesce.c  the misses of option coalesce: one computation per key
+**                 across coroutines
 **
 ** THE RULE (docs/DESIGN.md, "Reentrancy"): any Lua allocation (a GC step)
 ** may run finalizers, and a finalizer may use any cache.  So a pointer into
@@ -94,6 +96,7 @@ typedef struct mc_opts {
   int flags;                /* MC_HAS(MC_OPT_*): option functions given */
   int seeded;
   long long seed;           /* policy rr */
+  int coalesce;             /* methods: one computation per key at a time */
 } mc_opts;
 
 /* Where an options table is read: the constructors (lru, ...), or method
@@ -146,6 +149,10 @@ void mc_op_release(lua_State *L, int slot);
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
 int mc_lmethod_decorate(lua_State *L);
+int mc_lmethod_compute(lua_State *L, int n, int store);
+void mc_lcoalesce_open(lua_State *L);
+void mc_lcoalesce_pushstate(lua_State *L);
+int mc_lcoalesce_miss(lua_State *L, int n, int first);
 int mc_ldebug_open(lua_State *L);
 double mc_clock_now(void);
 

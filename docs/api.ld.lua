@@ -68,6 +68,19 @@
 -- `name`, `source`, `line`, `policy`, `maxsize`, `hits`, `misses`,
 -- `entries`, `live` and `collected` objects, `bytes` (see docs/API.md)
 
+--- Coalescing: the scheduler's part of the option `coalesce`.
+-- A table with `wait(flight)`, which suspends the calling coroutine until
+-- `notify(flight)` or for a while (the waiter looks again each time it
+-- returns); `notify(flight)`, called once when a computation that someone
+-- waits for ends, which must wake its waiters and must not yield; `WAIT`,
+-- what the default `wait` yields (with the flight) outside a cqueues
+-- controller; and `cqueues`, the same table as `require("methodcache.cqueues")`
+-- (`wait`, `notify`, `poll` = 1 second), which the default `wait` and
+-- `notify` use inside a controller.  Replace `wait` and `notify` to use
+-- another scheduler; `flight` is an opaque table, the same for every waiter
+-- of one computation.
+-- @field coalesce
+
 --- Statistics of a cached method or function.
 -- @function info
 -- @tparam function f what `methodcache(...)`, `method` or `cached` returned
@@ -122,6 +135,10 @@
 -- `"expired"`, `"deleted"` or `"cleared"`.  It runs once the cache is
 -- consistent again and may use the cache; its error propagates.
 -- @field seed an integer: random replacement (`"rr"`) repeats its choices
+-- @field coalesce `true` (`method` and `cached` only): while one coroutine
+-- computes a key, the other coroutines that miss on it wait and get the same
+-- results, or raise the same error (see `coalesce`).  Calls that cannot yield
+-- compute as without it.
 
 --- Caches usable on their own.
 -- Every constructor returns a `Cache`; they differ in what they evict

@@ -48,6 +48,7 @@ build = {
         "csrc/mc_lcore.c",
         "csrc/mc_lkey.c",
         "csrc/mc_lmethod.c",
+        "csrc/mc_lcoalesce.c",
         "csrc/mc_lnode.c",
         "csrc/mc_lop.c",
         "csrc/mc_lopts.c",
@@ -60,6 +61,7 @@ build = {
       incdirs = { "csrc" },
     },
     methodcache = "lua/methodcache.lua",
+    ["methodcache.cqueues"] = "lua/methodcache/cqueues.lua",
   },
   -- into the rock's directory (`luarocks doc methodcache` lists docs/):
   -- docs/ (API.md, DESIGN.md, LAYOUT.md), types/methodcache.lua (the LuaLS

@@ -49,6 +49,10 @@ check_test() {
   if ! have busted || ! lua_has busted.runner || ! lua_has luassert; then
     need lua-busted
   fi
+  # the specs of option coalesce run a real cqueues event loop
+  if ! lua_has cqueues || ! lua_has _cqueues; then
+    need lua-cqueues
+  fi
   check_embed
 }
 

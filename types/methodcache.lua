@@ -24,6 +24,7 @@
 ---@field maxsize? integer entries per cache (default 128), or total weight with `getsizeof`
 ---@field ttl? number seconds an entry lives (policy "ttl")
 ---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
+---@field coalesce? boolean one computation per key across coroutines; waiters get its results
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info
@@ -175,6 +176,38 @@ function methodcache.tlru(maxsize, ttu, opts) end
 ---@param opts? methodcache.CacheOptions
 ---@return methodcache.Cache
 function methodcache.unbounded(opts) end
+
+---The waiting of cqueues coroutines for a coalesced computation
+---(`require("methodcache.cqueues")` is the same table).
+---@class methodcache.CqueuesAdapter
+---@field poll number seconds a waiter sleeps at most before it looks again (1)
+local CqueuesAdapter = {}
+
+---Suspends the calling coroutine, run by a cqueues controller, until `notify(flight)`.
+---@param flight table
+function CqueuesAdapter.wait(flight) end
+
+---Wakes every coroutine waiting for `flight`.
+---@param flight table
+function CqueuesAdapter.notify(flight) end
+
+---The scheduler's part of option `coalesce`; `wait` and `notify` may be replaced.
+---@class methodcache.Coalesce
+---@field WAIT table what the default `wait` yields, with the flight, outside cqueues
+---@field cqueues methodcache.CqueuesAdapter
+local Coalesce = {}
+
+---Suspends the calling coroutine until `notify(flight)`, or for a while.
+---@param flight table the computation waited for (opaque, a table key)
+function Coalesce.wait(flight) end
+
+---Wakes every coroutine waiting for `flight`; must not yield.
+---@param flight table the computation that ended
+function Coalesce.notify(flight) end
+
+---Coalescing: one computation per key across coroutines (option `coalesce`).
+---@type methodcache.Coalesce
+methodcache.coalesce = Coalesce
 
 ---Bytes of C memory held by every cache of this Lua state.
 ---@return integer

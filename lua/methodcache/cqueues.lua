@@ -1,0 +1,18 @@
+--- methodcache.cqueues: the waiting of option `coalesce` under cqueues.
+--
+-- `wait(flight)` suspends the calling coroutine on a `cqueues.condition` of
+-- the flight, for `poll` seconds at most (1); `notify(flight)` signals it.
+-- `methodcache.coalesce.wait` and `.notify` use it by themselves in a
+-- coroutine that a cqueues controller runs (cqueues is loaded and the second
+-- result of `cqueues.running()` is true); to use it everywhere instead:
+--
+--     local adapter = require("methodcache.cqueues")
+--     methodcache.coalesce.wait = adapter.wait
+--     methodcache.coalesce.notify = adapter.notify
+--
+-- It is C (csrc/mc_lcoalesce.c), like the rest of methodcache: this file is
+-- what LUA_PATH finds, and C programs get the same table from
+-- `methodcache_openlibs`. `wait` must be called from a coroutine that a
+-- controller resumes itself.
+-- @module methodcache.cqueues
+return require("methodcache.core").coalesce.cqueues
