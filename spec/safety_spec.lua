@@ -103,9 +103,11 @@ local have_valgrind = H.have("valgrind")
 local TIMEOUT = H.have("timeout") and "timeout 300" or nil
 
 -- case: name in finalizer_cases; what: the sentence; scale: how much smaller
--- the valgrind run is.
+-- the valgrind run is.  Every run of a case is #slow (make test-long): with
+-- the collector as eager as it goes, each costs in proportion to the whole
+-- heap, and after the other specs of make test one took 47 s (2 shared cores).
 local function finalizer_case(case, what, scale)
-  each_mode(what, function() cases[case](H.under_valgrind and 2 or 1) end)
+  each_mode(what .. " #slow", function() cases[case](H.under_valgrind and 2 or 1) end)
   for _, mode in ipairs(MODES) do
     local name = ("%s (%s, in a child process under valgrind)"):format(what, mode)
     if H.under_valgrind then
@@ -113,7 +115,7 @@ local function finalizer_case(case, what, scale)
     elseif not have_valgrind then
       pending(name .. ": valgrind is not installed")
     else
-      it(name, function()
+      it(name .. " #slow", function()
         local ok, how, code, out = H.run(H.lua_command("spec/support/run_case.lua",
           { case, mode, scale }, (TIMEOUT and TIMEOUT .. " " or "") .. H.VALGRIND))
         assert(ok, ("%s %s\n%s"):format(how, code, out))
