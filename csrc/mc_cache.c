@@ -14,12 +14,6 @@ const char *const mc_policy_names[MC_NPOLICIES + 1] = {
   "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded", NULL
 };
 
-struct mc_freq {
-  mc_link link;             /* in mc_cache.freqs, ascending count */
-  mc_link entries;          /* next: most recently used */
-  unsigned long long count;
-};
-
 #define container(p, T, field)  ((T *)(void *)((char *)(p) - offsetof(T, field)))
 #define entry_of(l, field)      container(l, mc_entry, field)
 
@@ -81,12 +75,8 @@ static void mem_free(mc_cache *c, void *p, size_t n) {
     mem_realloc(c, p, n, 0);
 }
 
-static size_t entry_size(size_t keylen) {
-  return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
-}
-
 static void entry_free(mc_cache *c, mc_entry *e) {
-  mem_free(c, e, entry_size(e->keylen));
+  mem_free(c, e, mc_entry_size(e->keylen));
 }
 
 
@@ -373,7 +363,7 @@ mc_entry *mc_cache_reserve(mc_cache *c, size_t len) {
         return NULL;
     }
   }
-  e = (mc_entry *)mem_alloc(c, entry_size(len));
+  e = (mc_entry *)mem_alloc(c, mc_entry_size(len));
   if (e == NULL)
     return NULL;
   memset(e, 0, offsetof(mc_entry, key));

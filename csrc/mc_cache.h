@@ -46,7 +46,12 @@ typedef struct mc_link {
   struct mc_link *prev, *next;
 } mc_link;
 
-typedef struct mc_freq mc_freq;
+/* LFU: the entries used 'count' times (mc_cache_check walks them too). */
+typedef struct mc_freq {
+  mc_link link;             /* in mc_cache.freqs, ascending count */
+  mc_link entries;          /* next: most recently used */
+  unsigned long long count;
+} mc_freq;
 
 /* LIVE: in the tree; DEAD: its object died, entries are zombies until the
 ** purge; GONE: out of the tree, freed once its children are; FREEING: GONE
@@ -92,6 +97,11 @@ typedef struct mc_entry {
   mc_ival v;                /* binding: inline value */
   unsigned char key[1];     /* keylen bytes (allocated past the struct) */
 } mc_entry;
+
+/* The bytes an entry with a key of 'keylen' bytes takes. */
+static inline size_t mc_entry_size(size_t keylen) {
+  return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
+}
 
 typedef struct mc_stats {
   long long hits, misses, evictions, expirations;
@@ -242,6 +252,13 @@ void mc_cache_clear(mc_cache *c);
 void mc_cache_chains(const mc_cache *c, size_t *longest, size_t *probes);
 
 #define mc_cache_dirty(c)  ((c)->graveyard != NULL)
+
+/* Walks the whole structure (O(entries + nodes + buckets)) and checks its
+** invariants: counts, weights, bytes, links, policy order, nodes, what
+** holds and reserves keep, SipHash hashes against the keys.  Returns
+** 1, or 0 with the first broken invariant written into 'why'.  For tests,
+** fuzzers and debug builds; it changes nothing. */
+int mc_cache_check(const mc_cache *c, char *why, size_t whylen);
 
 MC_HIDDEN_END
 

@@ -1,26 +1,37 @@
 /*
-** mc_host.c: mchost, a Lua 5.4 interpreter with methodcache built in.
+** mc_host.c: mchost, the lua program of Lua 5.4 with methodcache in it.
 **
-** Modelled on Lua 5.4's lua.c: main only creates the state and runs pmain
-** under lua_pcall; every chunk runs under a message handler that adds a
-** traceback; errors that are not strings are reported too. On top of
-** lua.c it preloads methodcache (the C core and the embedded Lua layer),
-** so require("methodcache") works with no LUA_PATH, and it takes
-** --gc=incremental|generational. It is also the model for embedding:
-** luaL_openlibs, then methodcache_openlibs, then run code.
-** Unlike lua.c it installs no SIGINT handler: that needs a mutable global
-** lua_State, and an embedder would not want one either.
+** It is Lua 5.4.4's lua.c, function by function, so that it behaves as
+** lua5.4 does: the same options, LUA_INIT, messages, tracebacks and exit
+** statuses, a REPL with GNU readline when built with LUA_USE_READLINE (the
+** Makefile does when the header is there), SIGINT stopping the running
+** chunk ("interrupted!") and the REPL going on.  What it adds:
+**   - methodcache is preloaded: require("methodcache") needs no LUA_PATH;
+**   - --gc=incremental|generational (lua.c: generational);
+**   - --stats[=json]: the statistics of every cached method and function,
+**     on stderr when the program ends, error or not (methodcache_stats);
+**   - -h and --help;
+**   - -v prints methodcache's version after Lua's;
+**   - lines of any length without readline (lua.c: 512 bytes);
+**   - end of input inside a statement reports the syntax error (lua.c
+**     5.4.4 prints "(null)", a NULL given to printf).
+** The SIGINT handler needs the state in a static (as lua.c's globalL):
+** mchost is a program with one state, which the library must never assume.
 */
 
+#define _POSIX_C_SOURCE 200809L
+
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #if defined(__unix__) || defined(__unix) || defined(__APPLE__)
 #include <unistd.h>
-#define mc_stdin_is_tty() isatty(0)
+#define MC_USE_POSIX
+#define lua_stdin_is_tty() isatty(0)
 #else
-#define mc_stdin_is_tty() 1     /* assume stdin is a terminal */
+#define lua_stdin_is_tty() 1     /* assume stdin is a terminal */
 #endif
 
 #include "lua.h"
@@ -29,26 +40,54 @@
 
 #include "methodcache.h"
 
-#define MCHOST_VERSION METHODCACHE_VERSION
 #define MCHOST_INIT_VAR "LUA_INIT"
 #define MCHOST_INITVERSION_VAR \
   "LUA_INIT_" LUA_VERSION_MAJOR "_" LUA_VERSION_MINOR
 #define MCHOST_PROMPT "> "
 #define MCHOST_PROMPT2 ">> "
-#define MCHOST_MAXINPUT 512
 
-/* the program name in messages; NULL while in interactive mode, as lua.c */
+static lua_State *globalL = NULL;
+
+/* the program name in messages; NULL in interactive mode, as lua.c */
 static const char *progname = "mchost";
 
-/* bits returned by collectargs */
-#define has_error 1     /* bad option */
-#define has_i 2         /* -i */
-#define has_v 4         /* -v */
-#define has_e 8         /* -e */
-#define has_E 16        /* -E */
-#define has_gcinc 32    /* --gc=incremental */
-#define has_gcgen 64    /* --gc=generational */
-#define has_help 128    /* -h, --help */
+/* --stats: what main prints when the program ends */
+enum { STATS_NONE, STATS_TEXT, STATS_JSON };
+
+
+/* {======================================================
+** SIGINT, as lua.c
+** ======================================================= */
+
+#if defined(MC_USE_POSIX)
+static void setsignal(int sig, void (*handler)(int)) {
+  struct sigaction sa;
+  sa.sa_handler = handler;
+  sa.sa_flags = 0;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, NULL);
+}
+#else
+#define setsignal signal
+#endif
+
+/* The hook the signal sets: it raises the error in the running code. */
+static void lstop(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+/* A signal cannot touch the state (no synchronization): it only sets a
+** hook, which lua_sethook allows from a signal handler.  A second SIGINT
+** before the hook runs kills the process. */
+static void laction(int i) {
+  int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  setsignal(i, SIG_DFL);
+  lua_sethook(globalL, lstop, flag, 1);
+}
+
+/* }====================================================== */
 
 
 static void print_usage(FILE *f) {
@@ -62,28 +101,32 @@ static void print_usage(FILE *f) {
     "  -v        show version information\n"
     "  -E        ignore environment variables\n"
     "  -W        turn warnings on\n"
-    "  -h        show this help\n"
-    "  --gc=incremental|generational\n"
-    "            garbage collector mode (default: generational, as lua)\n"
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n"
+    "mchost also takes:\n"
+    "  --gc=incremental|generational  garbage collector mode (default:\n"
+    "            generational, as lua)\n"
+    "  --stats   at the end, print the statistics of every cached method\n"
+    "            and function on stderr (--stats=json: as one JSON line)\n"
+    "  -h, --help  show this help\n"
     "methodcache %s is preloaded: require(\"methodcache\") needs no LUA_PATH.\n",
     progname, METHODCACHE_VERSION);
   fflush(f);
 }
 
-
 static void bad_option(const char *badoption) {
+  fprintf(stderr, "%s: ", progname);
   if (badoption[1] == 'e' || badoption[1] == 'l')
-    fprintf(stderr, "%s: '%s' needs argument\n", progname, badoption);
+    fprintf(stderr, "'%s' needs argument\n", badoption);
   else if (strncmp(badoption, "--gc=", 5) == 0)
-    fprintf(stderr, "%s: '%s': the mode must be 'incremental' or "
-                    "'generational'\n", progname, badoption);
+    fprintf(stderr, "'%s': the mode must be 'incremental' or "
+                    "'generational'\n", badoption);
+  else if (strncmp(badoption, "--stats=", 8) == 0)
+    fprintf(stderr, "'%s': the format must be 'json'\n", badoption);
   else
-    fprintf(stderr, "%s: unrecognized option '%s'\n", progname, badoption);
+    fprintf(stderr, "unrecognized option '%s'\n", badoption);
   print_usage(stderr);
 }
-
 
 /* a message on stderr, with the program name in front (when there is one) */
 static void l_message(const char *pname, const char *msg) {
@@ -92,67 +135,54 @@ static void l_message(const char *pname, const char *msg) {
   fflush(stderr);
 }
 
-
-/* report the error on top of the stack, if any, and pop it */
+/* Report the error on top of the stack, if any, and pop it.  It is a
+** string: Lua made it, or msghandler did. */
 static int report(lua_State *L, int status) {
   if (status != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    int n = 1;
-    if (msg == NULL) {    /* an error outside msghandler, and not a string */
-      msg = lua_pushfstring(L, "(error object is a %s value)",
-                            luaL_typename(L, -1));
-      n = 2;
-    }
-    l_message(progname, msg);
-    lua_pop(L, n);
+    l_message(progname, lua_tostring(L, -1));
+    lua_pop(L, 1);
   }
   return status;
 }
 
-
-/*
-** Message handler: turn any error object into a string and add a
-** traceback. A non-string error object with __tostring is described by
-** it; any other is described by its type.
-*/
+/* Message handler: a traceback after the message.  An error object with a
+** __tostring that gives a string is the message, with no traceback; any
+** other non-string is described by its type. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      msg = lua_tostring(L, -1);
-    else
-      msg = lua_pushfstring(L, "(error object is a %s value)",
-                            luaL_typename(L, 1));
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
 
-
-/* call the function below 'narg' arguments under msghandler */
+/* Call the function below 'narg' arguments under msghandler, with SIGINT
+** stopping it. */
 static int docall(lua_State *L, int narg, int nres) {
   int status;
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
+  globalL = L;
+  setsignal(SIGINT, laction);
   status = lua_pcall(L, narg, nres, base);
+  setsignal(SIGINT, SIG_DFL);
   lua_remove(L, base);
   return status;
 }
 
-
 static void print_version(void) {
-  printf("mchost %s (methodcache %s) on %s\n",
-         MCHOST_VERSION, METHODCACHE_VERSION, LUA_RELEASE);
+  printf("%s\nmethodcache %s (mchost)\n", LUA_COPYRIGHT, METHODCACHE_VERSION);
   fflush(stdout);
 }
 
-
-/*
-** The global 'arg', as lua.c makes it: the script name at index 0, its
+/* The global 'arg', as lua.c makes it: the script name at index 0, its
 ** arguments at 1..n, the interpreter and its options at negative indices.
-** Without a script, the interpreter name is at index 0.
-*/
+** Without a script, the interpreter name is at index 0. */
 static void createargtable(lua_State *L, char **argv, int argc, int script) {
   int i, narg;
   if (script == argc) script = 0;
@@ -165,30 +195,26 @@ static void createargtable(lua_State *L, char **argv, int argc, int script) {
   lua_setglobal(L, "arg");
 }
 
-
 static int dochunk(lua_State *L, int status) {
   if (status == LUA_OK) status = docall(L, 0, 0);
   return report(L, status);
 }
 
-
 static int dofile(lua_State *L, const char *name) {
   return dochunk(L, luaL_loadfile(L, name));
 }
-
 
 static int dostring(lua_State *L, const char *s, const char *name) {
   return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
 }
 
-
-/* -l mod: global mod = require("mod"); -l g=mod: global g = require("mod") */
+/* -l mod: global mod = require("mod"); -l g=mod: global g = require("mod");
+** argv itself is left as it is (lua.c writes a '\0' into it) */
 static int dolibrary(lua_State *L, const char *spec) {
   int status;
   const char *eq = strchr(spec, '=');
-  const char *modname = eq ? eq + 1 : spec;
   lua_getglobal(L, "require");
-  lua_pushstring(L, modname);
+  lua_pushstring(L, eq ? eq + 1 : spec);
   status = docall(L, 1, 1);
   if (status == LUA_OK) {
     /* the global's name stays on the stack while lua_setglobal uses it */
@@ -200,7 +226,6 @@ static int dolibrary(lua_State *L, const char *spec) {
   }
   return report(L, status);
 }
-
 
 /* push the script's arguments (arg[1..n]); return n */
 static int pushargs(lua_State *L) {
@@ -214,7 +239,6 @@ static int pushargs(lua_State *L) {
   lua_remove(L, -i);
   return n;
 }
-
 
 static int handle_script(lua_State *L, char **argv) {
   int status;
@@ -230,12 +254,48 @@ static int handle_script(lua_State *L, char **argv) {
 }
 
 
+/* {======================================================
+** Options
+** ======================================================= */
+
+/* bits of collectargs' result */
+#define has_error 1     /* bad option */
+#define has_i 2         /* -i */
+#define has_v 4         /* -v */
+#define has_e 8         /* -e */
+#define has_E 16        /* -E */
+#define has_gcinc 32    /* --gc=incremental */
+#define has_gcgen 64    /* --gc=generational */
+#define has_help 128    /* -h, --help */
+
+/* what main needs after pmain: --stats */
+typedef struct hostopts {
+  int stats;
+} hostopts;
+
+/* A '--' option of mchost's own; 0 if it is not one. */
+static int longoption(const char *opt, int *args, hostopts *ho) {
+  if (strcmp(opt, "--help") == 0)
+    *args |= has_help;
+  else if (strcmp(opt, "--gc=incremental") == 0)
+    *args = (*args & ~has_gcgen) | has_gcinc;
+  else if (strcmp(opt, "--gc=generational") == 0)
+    *args = (*args & ~has_gcinc) | has_gcgen;
+  else if (strcmp(opt, "--stats") == 0)
+    ho->stats = STATS_TEXT;
+  else if (strcmp(opt, "--stats=json") == 0)
+    ho->stats = STATS_JSON;
+  else
+    return 0;
+  return 1;
+}
+
 /*
 ** Check the options; return the has_* bits, or has_error with *first set
 ** to the bad option. *first is set to the index of the script (argc when
 ** there is none).
 */
-static int collectargs(char **argv, int *first) {
+static int collectargs(char **argv, int *first, hostopts *ho) {
   int args = 0;
   int i;
   for (i = 1; argv[i] != NULL; i++) {
@@ -248,13 +308,7 @@ static int collectargs(char **argv, int *first) {
           *first = i + 1;
           return args;
         }
-        if (strcmp(argv[i], "--help") == 0)
-          args |= has_help;
-        else if (strcmp(argv[i], "--gc=incremental") == 0)
-          args = (args & ~has_gcgen) | has_gcinc;
-        else if (strcmp(argv[i], "--gc=generational") == 0)
-          args = (args & ~has_gcinc) | has_gcgen;
-        else
+        if (!longoption(argv[i], &args, ho))
           return has_error;
         break;
       case '\0':                      /* '-': the script is stdin */
@@ -295,7 +349,6 @@ static int collectargs(char **argv, int *first) {
   return args;
 }
 
-
 /* run -e, -l and -W in order; 'n' is the index of the script */
 static int runargs(lua_State *L, char **argv, int n) {
   int i;
@@ -322,7 +375,6 @@ static int runargs(lua_State *L, char **argv, int n) {
   return 1;
 }
 
-
 static int handle_luainit(lua_State *L) {
   const char *name = "=" MCHOST_INITVERSION_VAR;
   const char *init = getenv(name + 1);
@@ -335,20 +387,74 @@ static int handle_luainit(lua_State *L) {
   return dostring(L, init, name);
 }
 
+/* }====================================================== */
 
-/* ---------------------------------------------------------------------
-** The read-eval-print loop, as lua.c's without readline.
-** --------------------------------------------------------------------- */
+
+/* {======================================================
+** The read-eval-print loop, as lua.c's
+** ======================================================= */
+
+/* lua_readline(L, prompt) shows the prompt, reads a line of any length and
+** pushes it without its newline; 0 at end of input (nothing pushed).
+** lua_saveline keeps a line in the history. */
+#if defined(LUA_USE_READLINE)
+
+#include <readline/readline.h>
+#include <readline/history.h>
+/* "lua", so that an ~/.inputrc section '$if lua' applies to mchost too */
+#define lua_initreadline(L)  ((void)L, rl_readline_name = "lua")
+#define lua_saveline(L, line)  ((void)L, add_history(line))
+
+static int lua_readline(lua_State *L, const char *prompt) {
+  char *b = readline(prompt);
+  if (b == NULL)
+    return 0;
+  lua_pushstring(L, b);
+  free(b);
+  return 1;
+}
+
+#else
+
+#define lua_initreadline(L)  ((void)L)
+#define lua_saveline(L, line)  ((void)L, (void)line)
+
+static int lua_readline(lua_State *L, const char *prompt) {
+  luaL_Buffer b;
+  int got = 0;
+  fputs(prompt, stdout);
+  fflush(stdout);
+  luaL_buffinit(L, &b);
+  for (;;) {
+    char *p = luaL_prepbuffer(&b);
+    size_t l;
+    if (fgets(p, LUAL_BUFFERSIZE, stdin) == NULL)
+      break;
+    got = 1;
+    l = strlen(p);
+    if (l > 0 && p[l - 1] == '\n') {
+      luaL_addsize(&b, l - 1);
+      break;
+    }
+    luaL_addsize(&b, l);
+  }
+  luaL_pushresult(&b);
+  if (!got)
+    lua_pop(L, 1);
+  return got;
+}
+
+#endif
 
 #define EOFMARK "<eof>"
 #define EOFMARKLEN (sizeof(EOFMARK) - 1)
 
-/* push the prompt (_PROMPT/_PROMPT2 if set) and return it */
+/* Push the prompt (_PROMPT or _PROMPT2 through tostring, if set) and
+** return it. */
 static const char *get_prompt(lua_State *L, int firstline) {
   if (lua_getglobal(L, firstline ? "_PROMPT" : "_PROMPT2") == LUA_TNIL) {
     lua_pop(L, 1);
-    lua_pushstring(L, firstline ? MCHOST_PROMPT : MCHOST_PROMPT2);
-    return lua_tostring(L, -1);
+    return lua_pushstring(L, firstline ? MCHOST_PROMPT : MCHOST_PROMPT2);
   }
   else {
     const char *p = luaL_tolstring(L, -1, NULL);
@@ -356,7 +462,6 @@ static const char *get_prompt(lua_State *L, int firstline) {
     return p;
   }
 }
-
 
 /* a syntax error at <eof> means the statement is not finished yet */
 static int incomplete(lua_State *L, int status) {
@@ -369,43 +474,40 @@ static int incomplete(lua_State *L, int status) {
   return 0;
 }
 
-
-/* read a line and push it; return 0 at end of input */
+/* read a line and push it; return 0 at end of input (nothing pushed) */
 static int pushline(lua_State *L, int firstline) {
-  char buffer[MCHOST_MAXINPUT];
-  size_t l;
-  const char *prompt = get_prompt(L, firstline);
-  fputs(prompt, stdout);
-  fflush(stdout);
-  lua_pop(L, 1);
-  if (fgets(buffer, (int)sizeof(buffer), stdin) == NULL)
+  const char *line;
+  get_prompt(L, firstline);
+  if (!lua_readline(L, lua_tostring(L, -1))) {
+    lua_pop(L, 1);
     return 0;
-  l = strlen(buffer);
-  if (l > 0 && buffer[l - 1] == '\n')
-    buffer[--l] = '\0';
-  if (firstline && buffer[0] == '=')   /* '=expr', as in Lua 5.2 */
-    lua_pushfstring(L, "return %s", buffer + 1);
-  else
-    lua_pushlstring(L, buffer, l);
+  }
+  lua_remove(L, -2);                   /* the prompt */
+  line = lua_tostring(L, -1);
+  if (firstline && line[0] == '=') {   /* '=expr', as in Lua 5.2 */
+    lua_pushfstring(L, "return %s", line + 1);
+    lua_remove(L, -2);
+  }
   return 1;
 }
-
 
 /* try the line as 'return line;' so that expressions print their value */
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, -1);
   const char *retline = lua_pushfstring(L, "return %s;", line);
   int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
-  if (status == LUA_OK)
+  if (status == LUA_OK) {
     lua_remove(L, -2);
+    if (line[0] != '\0')
+      lua_saveline(L, line);
+  }
   else
     lua_pop(L, 2);
   return status;
 }
 
-
 /*
-** Read continuation lines until the chunk is complete. Leaves the chunk,
+** Read continuation lines until the chunk is complete.  Leaves the chunk,
 ** or the syntax error (also at end of input in mid-statement), on top.
 */
 static int multiline(lua_State *L) {
@@ -413,15 +515,16 @@ static int multiline(lua_State *L) {
     size_t len;
     const char *line = lua_tolstring(L, 1, &len);
     int status = luaL_loadbuffer(L, line, len, "=stdin");
-    if (!incomplete(L, status) || !pushline(L, 0))
+    if (!incomplete(L, status) || !pushline(L, 0)) {
+      lua_saveline(L, line);
       return status;
+    }
     lua_remove(L, -2);          /* the "<eof>" error: there is more */
     lua_pushliteral(L, "\n");
     lua_insert(L, -2);
     lua_concat(L, 3);
   }
 }
-
 
 /* leave one compiled chunk (or an error) on an empty stack; -1 at EOF */
 static int loadline(lua_State *L) {
@@ -435,7 +538,6 @@ static int loadline(lua_State *L) {
   return status;
 }
 
-
 static void l_print(lua_State *L) {
   int n = lua_gettop(L);
   if (n > 0) {
@@ -448,11 +550,11 @@ static void l_print(lua_State *L) {
   }
 }
 
-
 static void doREPL(lua_State *L) {
   int status;
   const char *oldprogname = progname;
   progname = NULL;
+  lua_initreadline(L);
   while ((status = loadline(L)) != -1) {
     if (status == LUA_OK)
       status = docall(L, 0, LUA_MULTRET);
@@ -465,20 +567,192 @@ static void doREPL(lua_State *L) {
   progname = oldprogname;
 }
 
+/* }====================================================== */
 
-/* --------------------------------------------------------------------- */
+
+/* {======================================================
+** --stats
+** ======================================================= */
+
+/* column widths of the table, from a first pass */
+typedef struct widths {
+  int name, where;
+} widths;
+
+static const char *statname(const methodcache_stat *s) {
+  return s->name ? s->name : "?";
+}
+
+/* "file.lua:12", or "[C]" as tracebacks say it */
+#define WHERESIZE (LUA_IDSIZE + 16)
+static int statwhere(const methodcache_stat *s, char *buf) {
+  if (s->line < 0)
+    return snprintf(buf, WHERESIZE, "%s", s->source);
+  return snprintf(buf, WHERESIZE, "%s:%d", s->source, s->line);
+}
+
+static int measure(void *ud, const methodcache_stat *s) {
+  widths *w = (widths *)ud;
+  char where[WHERESIZE];
+  int n = (int)strlen(statname(s));
+  if (n > w->name) w->name = n;
+  n = statwhere(s, where);
+  if (n > w->where) w->where = n;
+  return 0;
+}
+
+static void printmaxsize(FILE *f, const methodcache_stat *s) {
+  if (s->policy == NULL) fputs("      -", f);
+  else if (s->maxsize < 0) fputs("    inf", f);
+  else fprintf(f, "%7lld", s->maxsize);
+}
+
+static int print_row(void *ud, const methodcache_stat *s) {
+  widths *w = (widths *)ud;
+  char where[WHERESIZE];
+  statwhere(s, where);
+  fprintf(stderr, "%-8s %-*s %-*s %-9s ", s->kind, w->name, statname(s),
+          w->where, where, s->policy ? s->policy : "-");
+  printmaxsize(stderr, s);
+  fprintf(stderr, " %10lld %10lld %8lld %8lld %9lld %10lld\n", s->hits,
+          s->misses, s->entries, s->objects, s->collected, s->bytes);
+  return 0;
+}
+
+/* The length of the UTF-8 sequence at 'p' (no overlong form, surrogate or
+** code point past U+10FFFF), 0 if it is not one. */
+static int utf8len(const unsigned char *p) {
+  unsigned long c;
+  int n, i;
+  if (p[0] < 0x80) return 1;
+  if (p[0] >= 0xc2 && p[0] <= 0xdf) { n = 2; c = p[0] & 0x1f; }
+  else if ((p[0] & 0xf0) == 0xe0) { n = 3; c = p[0] & 0x0f; }
+  else if (p[0] >= 0xf0 && p[0] <= 0xf4) { n = 4; c = p[0] & 0x07; }
+  else return 0;
+  for (i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    c = (c << 6) | (p[i] & 0x3f);
+  }
+  if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+      (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+    return 0;
+  return n;
+}
+
+/* a JSON string: valid UTF-8 passes, a byte that is not is U+FFFD */
+static void json_string(FILE *f, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (s == NULL) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
+  while (*p) {
+    int n = utf8len(p);
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f) fprintf(f, "\\u%04x", *p);
+    else if (n == 0) fputs("\\ufffd", f);
+    else fwrite(p, 1, (size_t)n, f);
+    p += n > 0 ? n : 1;
+  }
+  fputc('"', f);
+}
+
+static int print_json(void *ud, const methodcache_stat *s) {
+  int *first = (int *)ud;
+  FILE *f = stderr;
+  fputs(*first ? "" : ",", f);
+  *first = 0;
+  fputs("{\"kind\":", f);
+  json_string(f, s->kind);
+  fputs(",\"name\":", f);
+  json_string(f, s->name);
+  fputs(",\"source\":", f);
+  json_string(f, s->source);
+  if (s->line >= 0) fprintf(f, ",\"line\":%d", s->line);
+  else fputs(",\"line\":null", f);
+  fputs(",\"policy\":", f);
+  json_string(f, s->policy);
+  if (s->maxsize >= 0) fprintf(f, ",\"maxsize\":%lld", s->maxsize);
+  else fputs(",\"maxsize\":null", f);
+  fprintf(f, ",\"hits\":%lld,\"misses\":%lld,\"entries\":%lld,"
+             "\"currsize\":%lld,\"objects\":%lld,\"collected\":%lld,"
+             "\"bytes\":%lld}",
+          s->hits, s->misses, s->entries, s->currsize, s->objects,
+          s->collected, s->bytes);
+  return 0;
+}
+
+static void print_stats(lua_State *L, int format) {
+  int n;
+  fflush(stdout);
+  if (format == STATS_JSON) {
+    int first = 1;
+    fprintf(stderr, "{\"methodcache\":\"%s\",\"functions\":[",
+            METHODCACHE_VERSION);
+    n = methodcache_stats(L, print_json, &first);
+    fprintf(stderr, "]%s}\n", n < 0 ? ",\"error\":\"out of memory\"" : "");
+  }
+  else {
+    widths w = { 4, 5 };
+    n = methodcache_stats(L, measure, &w);
+    fprintf(stderr, "%s: methodcache statistics, %d cached methods and "
+                    "functions\n", progname, n < 0 ? 0 : n);
+    if (n > 0) {
+      fprintf(stderr, "%-8s %-*s %-*s %-9s %7s %10s %10s %8s %8s %9s %10s\n",
+              "kind", w.name, "name", w.where, "defined", "policy",
+              "maxsize", "hits", "misses", "entries", "objects",
+              "collected", "bytes");
+      n = methodcache_stats(L, print_row, &w);
+    }
+    if (n < 0)
+      fprintf(stderr, "%s: methodcache statistics: out of memory\n",
+              progname);
+  }
+  fflush(stderr);
+}
+
+/* os.exit under --stats: the statistics first, then the real os.exit
+** (upvalue 1), which may not come back through main */
+static int statsexit(lua_State *L) {
+  print_stats(L, (int)lua_tointeger(L, lua_upvalueindex(2)));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 0);
+  return 0;
+}
+
+static void wrap_exit(lua_State *L, int format) {
+  if (lua_getglobal(L, "os") == LUA_TTABLE) {
+    if (lua_getfield(L, -1, "exit") == LUA_TFUNCTION) {
+      lua_pushinteger(L, format);
+      lua_pushcclosure(L, statsexit, 2);
+      lua_setfield(L, -2, "exit");
+    }
+    else
+      lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* }====================================================== */
+
 
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = (char **)lua_touserdata(L, 2);
+  hostopts *ho = (hostopts *)lua_touserdata(L, 3);
   int script;
-  int args = collectargs(argv, &script);
+  int args = collectargs(argv, &script, ho);
   luaL_checkversion(L);
+  if (argv[0] && argv[0][0]) progname = argv[0];
   if (args == has_error) {
+    ho->stats = STATS_NONE;
     bad_option(argv[script]);
     return 0;
   }
   if (args & has_help) {
+    ho->stats = STATS_NONE;
     print_usage(stdout);
     lua_pushboolean(L, 1);
     return 1;
@@ -491,6 +765,8 @@ static int pmain(lua_State *L) {
   }
   luaL_openlibs(L);
   methodcache_openlibs(L);
+  if (ho->stats != STATS_NONE)
+    wrap_exit(L, ho->stats);
   createargtable(L, argv, argc, script);
   lua_gc(L, LUA_GCRESTART);
   if (args & has_gcinc)
@@ -506,12 +782,11 @@ static int pmain(lua_State *L) {
   if (args & has_i)
     doREPL(L);
   else if (script == argc && !(args & (has_e | has_v))) {
-    if (mc_stdin_is_tty()) {
+    if (lua_stdin_is_tty()) {
       print_version();
       doREPL(L);
     }
-    else if (dofile(L, NULL) != LUA_OK)
-      return 0;
+    else dofile(L, NULL);   /* as lua.c: its error does not change the exit status */
   }
   lua_pushboolean(L, 1);
   return 1;
@@ -520,23 +795,23 @@ static int pmain(lua_State *L) {
 
 int main(int argc, char **argv) {
   int status, result;
-  lua_State *L;
-  if (argv[0] != NULL && argv[0][0] != '\0') {
-    const char *slash = strrchr(argv[0], '/');
-    progname = slash ? slash + 1 : argv[0];
-  }
-  L = luaL_newstate();
+  hostopts ho;
+  lua_State *L = luaL_newstate();
   if (L == NULL) {
-    l_message(progname, "cannot create state: not enough memory");
+    l_message(argv[0], "cannot create state: not enough memory");
     return EXIT_FAILURE;
   }
+  ho.stats = STATS_NONE;
   lua_gc(L, LUA_GCSTOP);      /* no collection while building the state */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
-  status = lua_pcall(L, 2, 1, 0);
+  lua_pushlightuserdata(L, &ho);
+  status = lua_pcall(L, 3, 1, 0);
   result = lua_toboolean(L, -1);
   report(L, status);
+  if (ho.stats != STATS_NONE)
+    print_stats(L, ho.stats);
   lua_close(L);
   return (result && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -2,6 +2,10 @@
 ** mc_ldebug.c: introspection for the specs, not part of the API (the names
 ** start with '_' and docs/API.md does not list them).
 **
+**   core._check(c) -> true | false, why
+**     mc_cache_check: every invariant of the C core (counts, weights,
+**     links, policy order, nodes, holds), O(size of the cache).
+**   core._entries(c) -> a list describing every entry (see d_entries)
 **   core._chains(c) -> longest, probes, count
 **     the longest hash chain of cache c, the key comparisons that finding
 **     each of its entries once takes, and the number of entries: probes /
@@ -24,8 +28,60 @@ static int d_chains(lua_State *L) {
   return 3;
 }
 
+/* core._entries(c) -> a list of {node = state or false, intable = bool,
+** found = bool (its table is in the map), vtag = n} for every entry */
+static int d_entries(lua_State *L) {
+  mc_handle *h = mc_lcache_test(L, 1);
+  mc_entry *e;
+  int i = 0;
+  luaL_argexpected(L, h != NULL, 1, "methodcache cache");
+  lua_settop(L, 1);
+  lua_newtable(L);
+  if (h->core->closed)
+    return 1;
+  for (e = mc_cache_next(&h->core->c, NULL); e != NULL;
+       e = mc_cache_next(&h->core->c, e)) {
+    lua_createtable(L, 0, 4);
+    if (e->node)
+      lua_pushinteger(L, e->node->state);
+    else
+      lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "node");
+    lua_pushinteger(L, e->vtag);
+    lua_setfield(L, -2, "vtag");
+    lua_pushfstring(L, "%p", (void *)e->node);
+    lua_setfield(L, -2, "nodeaddr");
+    lua_pushinteger(L, e->state);
+    lua_setfield(L, -2, "state");
+    mc_lkey_push(L, 1, e);
+    lua_setfield(L, -2, "key");
+    lua_pushboolean(L, mc_lnode_push(L, 1, e->node));
+    lua_setfield(L, -3, "found");
+    lua_pop(L, 1);
+    lua_rawseti(L, 2, ++i);
+  }
+  return 1;
+}
+
+/* core._check(c) -> true, or false and the first broken invariant of the
+** C core (mc_cache_check); a finalized cache is trivially fine */
+static int d_check(lua_State *L) {
+  mc_handle *h = mc_lcache_test(L, 1);
+  char why[256];
+  luaL_argexpected(L, h != NULL, 1, "methodcache cache");
+  if (h->core->closed || mc_cache_check(&h->core->c, why, sizeof(why))) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_pushstring(L, why);
+  return 2;
+}
+
 static const luaL_Reg debug_funcs[] = {
+  {"_check", d_check},
   {"_chains", d_chains},
+  {"_entries", d_entries},
   {NULL, NULL}
 };
 

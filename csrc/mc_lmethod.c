@@ -11,6 +11,8 @@
 **   4  the factory (decorator form), or the shared table of option
 **      functions given to every per-object cache (options form);
 **   5  the mc_method userdata itself, which upvalue 1 points into.
+** Every one is listed in a per-state weak table, for statistics
+** (mc_lstats.c).
 ** The hit path is m_call -> mc_lcache_fetch; misses call the function with
 ** lua_callk so that it may yield, and store in the continuation.
 */
@@ -19,14 +21,6 @@
 #include <string.h>
 
 #include "mc_lua.h"
-
-typedef struct mc_method {
-  long long hits, misses;   /* over every object, ever */
-  int self;                 /* per-object caches (method) or one (function) */
-  int factory;              /* caches come from upvalue 4 */
-  mc_opts o;                /* of every cache; for factories maxsize and
-                               policy are the newest cache's */
-} mc_method;
 
 static void checkself(lua_State *L) {
   const char *fname;
@@ -74,6 +68,8 @@ static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
     return r;
   }
   m->misses++;
+  if (!m->named)
+    mc_lstats_name(L, m, lua_upvalueindex(5));
   luaL_checkstack(L, n + 2, "too many arguments");
   lua_pushvalue(L, lua_upvalueindex(3));
   for (i = 1; i <= n; i++)
@@ -94,6 +90,7 @@ static int m_gotcache(lua_State *L, int status, lua_KContext ctx) {
                   "methodcache cache (got %s)",
                h ? "a cache already in use" : luaL_typename(L, n + 1));
   h->core->bound = 1;
+  m->caches++;
   m->o.maxsize = h->core->c.maxsize;
   m->o.policy = h->core->c.policy;
   lua_pushvalue(L, 1);
@@ -125,6 +122,7 @@ static int m_call(lua_State *L) {
       return m_gotcache(L, LUA_OK, n);
     }
     h = newcache(L, m, lua_upvalueindex(4));
+    m->caches++;
     lua_pushvalue(L, 1);
     lua_pushvalue(L, -2);
     lua_rawset(L, lua_upvalueindex(2));
@@ -144,7 +142,7 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
     mc_argerror(L, 1, fname, "function expected, got %s",
                 luaL_typename(L, 1));
   lua_settop(L, 2);
-  m = (mc_method *)lua_newuserdatauv(L, sizeof(mc_method), 0);
+  m = (mc_method *)lua_newuserdatauv(L, sizeof(mc_method), MC_METHOD_NUV);
   memset(m, 0, sizeof(*m));
   luaL_setmetatable(L, MC_METHOD_MT);
   m->self = self;
@@ -175,12 +173,14 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   lua_pushvalue(L, 4);
   lua_pushvalue(L, 3);
   lua_pushcclosure(L, m_call, 5);
+  mc_lstats_register(L);
   return 1;
 }
 
 static int l_method(lua_State *L) { return newmethod(L, 1, 0, "method"); }
 static int l_cached(lua_State *L) { return newmethod(L, 0, 0, "cached"); }
-static int l_decorate(lua_State *L) {
+/* (fn, factory): what methodcache(factory)(fn) returns (mc_core.c) */
+int mc_lmethod_decorate(lua_State *L) {
   return newmethod(L, 1, 1, "methodcache");
 }
 
@@ -300,7 +300,6 @@ static int l_clear(lua_State *L) {
 static const luaL_Reg funcs[] = {
   {"method", l_method},
   {"cached", l_cached},
-  {"decorate", l_decorate},
   {"info", l_info},
   {"clear", l_clear},
   {NULL, NULL}

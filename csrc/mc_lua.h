@@ -143,6 +143,7 @@ void mc_op_release(lua_State *L, int slot);
 
 int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
+int mc_lmethod_decorate(lua_State *L);
 int mc_ldebug_open(lua_State *L);
 double mc_clock_now(void);
 
@@ -168,6 +169,32 @@ void mc_op_clear(lua_State *L, int hidx);
 #define MC_COUNT  1
 #define MC_TOUCH  2
 #define MC_PUSH   4
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Cached methods (mc_lmethod.c) and their statistics (mc_lstats.c)
+** ======================================================= */
+
+/* Upvalue 1 of a cached method or function (the closure's other upvalues
+** are listed in mc_lmethod.c); upvalue 5 is the userdata it lives in, whose
+** user value 1 is the method's name once a call has told it (mc_lstats.c). */
+typedef struct mc_method {
+  long long hits, misses;   /* over every object, ever */
+  long long caches;         /* per-object caches made, ever */
+  int self;                 /* per-object caches (method) or one (function) */
+  int factory;              /* caches come from upvalue 4 */
+  int named;                /* user value 1 holds the name */
+  mc_opts o;                /* of every cache; for factories maxsize and
+                               policy are the newest cache's */
+} mc_method;
+
+#define MC_METHOD_NUV  1
+
+void mc_lstats_open(lua_State *L);
+void mc_lstats_register(lua_State *L);
+void mc_lstats_name(lua_State *L, mc_method *m, int udidx);
 
 /* }====================================================== */
 

@@ -9,6 +9,9 @@
 -- function, cache method and option, and nothing else.
 -- @module methodcache
 
+--- The version of the library (`"0.1.0"` for this release).
+-- @field version
+
 --- Cached methods and functions.
 -- A cached method keeps one cache per object, in a weak-keyed table (an
 -- ephemeron): a cache, its values and whatever they refer to never keep
@@ -43,6 +46,27 @@
 -- @treturn function the cached function
 -- @usage
 -- local slow_sqrt = methodcache.cached(math.sqrt, { maxsize = 1000 })
+
+--- Caches a method with caches of your making: `methodcache(factory)(fn)`.
+-- `factory()` is called once for each new object and must return a new
+-- cache (`methodcache.lru(256)`, ...); that cache then holds the object's
+-- results.  Otherwise the cached method behaves as with `method`.
+-- @function methodcache
+-- @tparam function factory makes one cache per object (any callable)
+-- @treturn function a decorator: give it the method, get the cached method
+-- @raise `bad argument #1 to 'methodcache' (cache factory function expected,
+-- got nil)`; a factory that returns anything but a new cache makes the call
+-- of the method raise `methodcache: the cache factory must return a new
+-- methodcache cache (got ...)`.
+-- @usage
+-- Point.dist = methodcache(function() return methodcache.lru(256) end)(Point.dist)
+
+--- The statistics of every cached method and function of this Lua state,
+-- the same that `methodcache_stats` gives C and `mchost --stats` prints.
+-- @function report
+-- @treturn {table,...} one table per cached method or function: `kind`,
+-- `name`, `source`, `line`, `policy`, `maxsize`, `hits`, `misses`,
+-- `entries`, `live` and `collected` objects, `bytes` (see docs/API.md)
 
 --- Statistics of a cached method or function.
 -- @function info

@@ -65,7 +65,10 @@ end
 
 local function runtime_api(methodcache)
   local api = { module = {}, methods = {}, fields = {}, options = {}, cache_options = {} }
-  for k in pairs(methodcache) do api.module[k] = true end
+  -- names that start with '_' are the specs' introspection (csrc/mc_ldebug.c)
+  for k in pairs(methodcache) do
+    if not tostring(k):match("^_") then api.module[k] = true end
+  end
   local mt = getmetatable(methodcache)
   if type(mt) == "table" and mt.__call then api.module.methodcache = true end
 
@@ -208,6 +211,8 @@ local function ldoc_names(files)
         explicit, fields_of = true, name
       elseif in_doc and tag == "field" and fields_of == "Options" then
         options[name] = true
+      elseif in_doc and tag == "field" and fields_of == nil then
+        names[name], explicit = true, true  -- a field of the module itself
       elseif in_doc and not trimmed:match("^%-%-") then
         in_doc = false
         if not explicit then

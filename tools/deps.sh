@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh: make sure the tools a make target needs are installed.
 #
-#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]
+#   sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|fuzz|lint|docs|dist|all]
 #   (default: build)
 #
 # Quiet when everything is there. Otherwise, as root with apt-get, runs
@@ -17,8 +17,8 @@ LUA_INCDIR=${LUA_INCDIR:-/usr/include/lua5.4}
 what=${1:-build}
 
 case $what in
-  build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all) ;;
-  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|lint|docs|dist|all]" >&2
+  build|test|demo|bench|rock|valgrind|asan|fuzz|lint|docs|dist|all) ;;
+  *) echo "usage: sh tools/deps.sh [build|test|demo|bench|rock|valgrind|asan|fuzz|lint|docs|dist|all]" >&2
      exit 2 ;;
 esac
 
@@ -49,6 +49,16 @@ check_test() {
   if ! have busted || ! lua_has busted.runner || ! lua_has luassert; then
     need lua-busted
   fi
+  check_embed
+}
+
+# make test also builds examples/embed with pkg-config (embed-check), runs
+# mchost's REPL next to lua5.4's, which has readline (so mchost must have it
+# too), and types into both in a terminal (tmux)
+check_embed() {
+  have pkg-config || need pkg-config
+  [ -f /usr/include/readline/readline.h ] || need libreadline-dev
+  have tmux || need tmux
 }
 
 # clang and its sanitizer runtimes (libclang-rt-dev is only a recommendation
@@ -78,6 +88,15 @@ check_dist() {
   have luarocks || need luarocks
 }
 
+# make fuzz: what check-asan needs, and libFuzzer's runtime (same package)
+check_fuzz() {
+  check_asan
+  if have clang && ! echo 'int LLVMFuzzerTestOneInput(void) { return 0; }' |
+       clang -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1; then
+    need libclang-rt-dev
+  fi
+}
+
 check() {
   missing=""
   check_build
@@ -86,6 +105,7 @@ check() {
     rock) have luarocks || need luarocks ;;
     valgrind) check_test; have valgrind || need valgrind ;;
     asan) check_test; check_asan ;;
+    fuzz) check_fuzz ;;
     lint) check_lint ;;
     docs) check_docs ;;
     dist) check_dist ;;

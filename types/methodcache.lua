@@ -180,4 +180,8 @@ function methodcache.unbounded(opts) end
 ---@return integer
 function methodcache.memory() end
 
+---The statistics of every cached method and function of this Lua state.
+---@return table[]
+function methodcache.report() end
+
 return methodcache

@@ -23,7 +23,8 @@
 -- * pairs gives each key once, with a value of that key;
 -- * has, peek and pop agree in a key's own finalizer;
 -- * every 250 steps, after full collections and with the collector
---   stopped: #c is the number of pairs, currsize their total weight, and
+--   stopped: mc_cache_check (core._check) finds every invariant of the C
+--   core holds, #c is the number of pairs, currsize their total weight, and
 --   within maxsize;
 -- * once all is dropped and collectgarbage() ran twice, methodcache.memory()
 --   is 0.
@@ -404,6 +405,8 @@ local function run(seed)
         sum = sum + (cc.weighted and v.w or 1)
       end
       local s = c:stats()
+      local sound, why = require("methodcache.core")._check(c)
+      if not sound then violation(where, "%s: mc_cache_check: %s", cc.name, why) end
       if #c ~= n then violation(where, "%s: #c is %d, pairs gave %d", cc.name, #c, n) end
       if s.currsize ~= sum then
         violation(where, "%s: currsize %d, the pairs weigh %d", cc.name, s.currsize, sum)

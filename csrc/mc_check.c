@@ -1,0 +1,365 @@
+/*
+** mc_check.c: the invariant checker of the cache core (mc_cache_check).
+**
+** It restates from the outside what mc_cache.c keeps true between two
+** calls, as Lua's ltests.c (checktable) and Redis' dict.c debugging section
+** do: the fuzzer (fuzz/fuzz_core.c) runs it after every operation, and a
+** debug build of the binding can run it after each of its own.  Every walk
+** is bounded by a count it checks, so a broken link gives a reason rather
+** than a hang.  Pure C, like the core: no lua.h.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mc_cache.h"
+
+#define container(p, T, field) \
+  ((T *)(void *)((char *)(p) - offsetof(T, field)))
+
+typedef struct checker {
+  mc_cache *c;              /* not changed: mc_cache_find wants no const */
+  char *why;
+  size_t whylen;
+  unsigned long long bytes; /* what the structure should hold */
+  size_t nowned;            /* entries with a node, from the hash walk */
+  size_t nfreeing;          /* FREEING nodes, from the node walk */
+} checker;
+
+static int fail(checker *k, const char *fmt, ...) {
+  va_list ap;
+  if (k->whylen > 0) {
+    va_start(ap, fmt);
+    vsnprintf(k->why, k->whylen, fmt, ap);
+    va_end(ap);
+  }
+  return 0;
+}
+
+/* A circular list through 'head' whose links all point back, with at most
+** 'max' elements; their number goes to *n. */
+static int check_list(checker *k, const mc_link *head, size_t max,
+                      size_t *n, const char *what) {
+  const mc_link *l = head;
+  size_t i = 0;
+  for (;;) {
+    if (l->next == NULL || l->prev == NULL || l->next->prev != l ||
+        l->prev->next != l)
+      return fail(k, "%s: broken link after %zu elements", what, i);
+    l = l->next;
+    if (l == head)
+      break;
+    if (++i > max)
+      return fail(k, "%s: more than %zu elements", what, max);
+  }
+  *n = i;
+  return 1;
+}
+
+static int selflinked(const mc_link *l) {
+  return l->next == l && l->prev == l;
+}
+
+/* The first entry the hash table finds for e's key is 'e' itself. */
+static int findable(checker *k, const mc_entry *e, const char *what) {
+  if (mc_cache_find(k->c, e->key, e->keylen, e->hash) != e)
+    return fail(k, "%s: an entry (key of %u bytes) is not what its key finds",
+                what, e->keylen);
+  return 1;
+}
+
+/* A list of entries linked by 'order', 'aux' or 'own' (at 'off'). */
+static int check_entries(checker *k, const mc_link *head, size_t off,
+                         size_t *n, const char *what) {
+  const mc_link *l;
+  if (!check_list(k, head, k->c->count, n, what))
+    return 0;
+  for (l = head->next; l != head; l = l->next)
+    if (!findable(k, (const mc_entry *)(const void *)((const char *)l - off),
+                  what))
+      return 0;
+  return 1;
+}
+
+static int check_entry(checker *k, const mc_entry *e, size_t b) {
+  const mc_cache *c = k->c;
+  if ((e->hash & (c->nbuckets - 1)) != b)
+    return fail(k, "an entry of hash %u is in bucket %zu", e->hash, b);
+  if (!findable(k, e, "hash table"))
+    return 0;
+  if (!mc_entry_live(e))
+    return fail(k, "a detached entry is in the hash table");
+  /* SipHash: every hash is the one of the key's bytes (the binding's
+  ** encoder and mc_key_rehash agree); fast hashes may be anything */
+  if (!c->hkey.fast && e->hash != mc_key_rehash(e->key, e->keylen, &c->hkey))
+    return fail(k, "an entry's hash is not its key's under SipHash");
+  if (e->weight < 0)
+    return fail(k, "an entry has the negative weight %lld", e->weight);
+  if ((c->policy == MC_RR || c->policy == MC_TLRU) &&
+      (e->pol.index >= c->alen || c->arr[e->pol.index] != e))
+    return fail(k, "an entry's array slot %zu does not hold it",
+                e->pol.index);
+  if (c->policy == MC_RR && !selflinked(&e->order))
+    return fail(k, "an entry of an RR cache is linked in an order list");
+  if (c->policy != MC_TTL && !selflinked(&e->aux))
+    return fail(k, "an entry of a %s cache is linked in the expiry list",
+                mc_policy_names[c->policy]);
+  if (e->node == NULL && !selflinked(&e->own))
+    return fail(k, "an entry without node is linked in a node's list");
+  if (c->policy == MC_LFU && e->pol.freq == NULL)
+    return fail(k, "an entry of an LFU cache has no frequency");
+  return 1;
+}
+
+static int check_hash(checker *k) {
+  const mc_cache *c = k->c;
+  unsigned long long size = 0;
+  size_t b, n = 0;
+  if (c->nbuckets & (c->nbuckets - 1))
+    return fail(k, "%zu buckets: not 0 or a power of 2", c->nbuckets);
+  if (c->nbuckets == 0 && c->count != 0)
+    return fail(k, "count is %zu but there are no buckets", c->count);
+  for (b = 0; b < c->nbuckets; b++) {
+    const mc_entry *e;
+    for (e = c->buckets[b]; e != NULL; e = e->hnext) {
+      if (++n > c->count)
+        return fail(k, "the hash table holds more than count (%zu) entries",
+                    c->count);
+      if (!check_entry(k, e, b))
+        return 0;
+      size += (unsigned long long)e->weight;
+      k->bytes += mc_entry_size(e->keylen);
+      k->nowned += (e->node != NULL);
+    }
+  }
+  if (n != c->count)
+    return fail(k, "count is %zu but the hash table holds %zu entries",
+                c->count, n);
+  if (size != (unsigned long long)c->currsize)
+    return fail(k, "currsize is %lld but the weights add up to %llu",
+                c->currsize, size);
+  k->bytes += (unsigned long long)c->nbuckets * sizeof(mc_entry *);
+  return 1;
+}
+
+static int check_lfu(checker *k) {
+  const mc_cache *c = k->c;
+  const mc_link *l;
+  unsigned long long last = 0;
+  size_t nfreqs, total = 0;
+  if (!check_list(k, &c->freqs, c->count, &nfreqs, "LFU frequencies"))
+    return 0;
+  for (l = c->freqs.next; l != &c->freqs; l = l->next) {
+    const mc_freq *f = container(l, mc_freq, link);
+    const mc_link *el;
+    size_t n;
+    if (f->count <= last)
+      return fail(k, "LFU frequency %llu follows %llu", f->count, last);
+    last = f->count;
+    if (!check_entries(k, &f->entries, offsetof(mc_entry, order), &n,
+                       "LFU frequency list"))
+      return 0;
+    if (n == 0)
+      return fail(k, "LFU frequency %llu has no entry", f->count);
+    for (el = f->entries.next; el != &f->entries; el = el->next)
+      if (container(el, mc_entry, order)->pol.freq != f)
+        return fail(k, "an entry in LFU list %llu points to another list",
+                    f->count);
+    total += n;
+    if (total > c->count)
+      return fail(k, "the LFU lists hold more than count (%zu) entries",
+                  c->count);
+  }
+  if (total != c->count)
+    return fail(k, "count is %zu but the LFU lists hold %zu", c->count,
+                total);
+  k->bytes += (unsigned long long)nfreqs * sizeof(mc_freq);
+  return 1;
+}
+
+static int check_array(checker *k) {
+  const mc_cache *c = k->c;
+  size_t i;
+  if (c->alen != c->count || c->alen > c->acap)
+    return fail(k, "array of %zu (capacity %zu) for %zu entries", c->alen,
+                c->acap, c->count);
+  for (i = 0; i < c->alen; i++) {
+    if (c->arr[i]->pol.index != i)
+      return fail(k, "array slot %zu holds an entry that says %zu", i,
+                  c->arr[i]->pol.index);
+    if (c->policy == MC_TLRU && i > 0 &&
+        c->arr[i]->expires < c->arr[(i - 1) / 2]->expires)
+      return fail(k, "TLRU heap: slot %zu expires before its parent", i);
+  }
+  k->bytes += (unsigned long long)c->acap * sizeof(mc_entry *);
+  return 1;
+}
+
+static int check_policy(checker *k) {
+  const mc_cache *c = k->c;
+  size_t n;
+  int ordered = (c->policy != MC_LFU && c->policy != MC_RR);
+  if (!check_entries(k, &c->order, offsetof(mc_entry, order), &n,
+                     "order list"))
+    return 0;
+  if (n != (ordered ? c->count : 0))
+    return fail(k, "the order list holds %zu of %zu entries", n, c->count);
+  if (!check_entries(k, &c->aux, offsetof(mc_entry, aux), &n, "TTL list"))
+    return 0;
+  if (n != (c->policy == MC_TTL ? c->count : 0))
+    return fail(k, "the TTL list holds %zu of %zu entries", n, c->count);
+  if (c->policy == MC_LFU)
+    return check_lfu(k);
+  if (!selflinked(&c->freqs))
+    return fail(k, "a %s cache has LFU frequencies",
+                mc_policy_names[c->policy]);
+  if (c->policy == MC_RR || c->policy == MC_TLRU)
+    return check_array(k);
+  if (c->alen != 0)
+    return fail(k, "a %s cache has %zu array slots in use",
+                mc_policy_names[c->policy], c->alen);
+  return 1;
+}
+
+/* Iteration (mc_cache_next) visits each entry once. */
+static int check_iteration(checker *k) {
+  size_t n = 0;
+  mc_entry *e;
+  for (e = mc_cache_next(k->c, NULL); e != NULL; e = mc_cache_next(k->c, e)) {
+    if (++n > k->c->count)
+      return fail(k, "iteration visits more than count (%zu) entries",
+                  k->c->count);
+    if (!findable(k, e, "iteration"))
+      return 0;
+  }
+  if (n != k->c->count)
+    return fail(k, "iteration visits %zu of %zu entries", n, k->c->count);
+  return 1;
+}
+
+static int check_node(checker *k, const mc_node *n) {
+  const mc_link *l;
+  size_t ne;
+  if (n->state != MC_NODE_LIVE && n->state != MC_NODE_DEAD &&
+      n->state != MC_NODE_GONE && n->state != MC_NODE_FREEING)
+    return fail(k, "a node has the state %d", n->state);
+  if (!check_entries(k, &n->entries, offsetof(mc_entry, own), &ne,
+                     "node entries"))
+    return 0;
+  if (ne != n->nentries)
+    return fail(k, "a node says %zu entries but holds %zu", n->nentries, ne);
+  for (l = n->entries.next; l != &n->entries; l = l->next)
+    if (container(l, mc_entry, own)->node != n)
+      return fail(k, "an entry in a node's list names another node");
+  /* a gone node is freed (or queued, while held) once it has no child */
+  if (n->state == MC_NODE_GONE && (ne != 0 || n->nchildren == 0))
+    return fail(k, "a gone node with %zu entries and %zu children is kept",
+                ne, n->nchildren);
+  if (n->state == MC_NODE_FREEING && (ne != 0 || n->nchildren != 0))
+    return fail(k, "a node waiting to be freed has %zu entries and %zu "
+                "children", ne, n->nchildren);
+  if (n->parent != NULL && n->parent->nchildren == 0)
+    return fail(k, "a node's parent counts no children");
+  return 1;
+}
+
+static int check_nodes(checker *k) {
+  const mc_cache *c = k->c;
+  const mc_link *l;
+  const mc_node *g;
+  size_t nnodes, owned = 0, children = 0, withparent = 0, dead = 0, buried = 0;
+  if (!check_list(k, &c->nodes, (size_t)-1, &nnodes, "node list"))
+    return 0;
+  for (l = c->nodes.next; l != &c->nodes; l = l->next) {
+    const mc_node *n = container(l, mc_node, all);
+    if (!check_node(k, n))
+      return 0;
+    owned += n->nentries;
+    children += n->nchildren;
+    withparent += (n->parent != NULL);
+    dead += (n->state == MC_NODE_DEAD);
+    k->nfreeing += (n->state == MC_NODE_FREEING);
+  }
+  if (owned != k->nowned)
+    return fail(k, "%zu entries have a node but the nodes hold %zu",
+                k->nowned, owned);
+  if (children != withparent)
+    return fail(k, "nodes count %zu children but %zu have a parent",
+                children, withparent);
+  for (g = c->graveyard; g != NULL; g = g->gnext) {
+    if (g->state != MC_NODE_DEAD)
+      return fail(k, "a node in the graveyard is in state %d", g->state);
+    if (++buried > dead)
+      return fail(k, "the graveyard holds more than the %zu dead nodes",
+                  dead);
+  }
+  if (buried != dead)
+    return fail(k, "%zu dead nodes but %zu in the graveyard", dead, buried);
+  k->bytes += (unsigned long long)nnodes * sizeof(mc_node);
+  return 1;
+}
+
+/* What a hold keeps (detached entries, nodes to free) and what a reserve
+** left (the spare entry, LFU's spare list). */
+static int check_kept(checker *k) {
+  const mc_cache *c = k->c;
+  const mc_link *l;
+  const mc_node *n;
+  size_t nlimbo, nfreeing = 0;
+  if (c->holds < 0)
+    return fail(k, "holds is %d", c->holds);
+  if (!check_list(k, &c->limbo, (size_t)-1, &nlimbo, "limbo"))
+    return 0;
+  for (l = c->limbo.next; l != &c->limbo; l = l->next) {
+    const mc_entry *e = container(l, mc_entry, order);
+    if (mc_entry_live(e))
+      return fail(k, "a live entry is in the limbo");
+    k->bytes += mc_entry_size(e->keylen);
+  }
+  for (n = c->freeing; n != NULL; n = n->gnext) {
+    if (n->state != MC_NODE_FREEING)
+      return fail(k, "a node of state %d waits to be freed", n->state);
+    if (++nfreeing > k->nfreeing)
+      return fail(k, "more nodes wait to be freed than are FREEING");
+  }
+  if (nfreeing != k->nfreeing)
+    return fail(k, "%zu FREEING nodes, %zu waiting to be freed",
+                k->nfreeing, nfreeing);
+  if (c->holds == 0 && (nlimbo != 0 || nfreeing != 0))
+    return fail(k, "not held, yet %zu entries and %zu nodes wait", nlimbo,
+                nfreeing);
+  if (c->spare != NULL) {
+    if (!mc_entry_live(c->spare))
+      return fail(k, "the spare entry is detached");
+    k->bytes += mc_entry_size(c->spare->keylen);
+  }
+  if (c->sparefreq != NULL) {
+    if (c->policy != MC_LFU)
+      return fail(k, "a %s cache has a spare LFU list",
+                  mc_policy_names[c->policy]);
+    k->bytes += sizeof(mc_freq);
+  }
+  return 1;
+}
+
+int mc_cache_check(const mc_cache *c, char *why, size_t whylen) {
+  checker k;
+  k.c = (mc_cache *)c;
+  k.why = why;
+  k.whylen = whylen;
+  k.bytes = 0;
+  k.nowned = 0;
+  k.nfreeing = 0;
+  if (why != NULL && whylen > 0)
+    why[0] = '\0';
+  if (c->policy < 0 || c->policy >= MC_NPOLICIES)
+    return fail(&k, "policy %d", c->policy);
+  if (c->currsize < 0)
+    return fail(&k, "currsize is %lld", c->currsize);
+  if (!check_hash(&k) || !check_policy(&k) || !check_iteration(&k) ||
+      !check_nodes(&k) || !check_kept(&k))
+    return 0;
+  if (k.bytes != (unsigned long long)c->bytes)
+    return fail(&k, "bytes is %lld but the structure holds %llu", c->bytes,
+                k.bytes);
+  return 1;
+}
