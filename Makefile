@@ -151,7 +151,7 @@ test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
 	@$(MAKE) --no-print-directory embed-check
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --exclude-tags=slow,known $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --each --exclude-tags=slow,known $(BUSTED_ARGS)
 
 demo:
 	@sh tools/deps.sh demo
@@ -344,7 +344,7 @@ DEV_PATHS  = LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;'
 test-long:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --tags=slow --exclude-tags=known $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --each --tags=slow --exclude-tags=known $(BUSTED_ARGS)
 
 lint:
 	@sh tools/deps.sh lint
