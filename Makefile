@@ -151,7 +151,7 @@ test:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
 	@$(MAKE) --no-print-directory embed-check
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --exclude-tags=slow $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --each --exclude-tags=slow $(BUSTED_ARGS)
 
 demo:
 	@sh tools/deps.sh demo
@@ -330,7 +330,7 @@ clean:
 # dist       dist/methodcache-V.tar.gz (git archive of HEAD: commit first) and
 #            dist/methodcache-V-1.src.rock (the release rockspec of HEAD with it)
 # dist-check dist, then installs the .src.rock offline into a fresh tree and
-#            runs tools/smoke.lua on it (docs installed, one symbol exported)
+#            runs tools/smoke.lua (docs installed) and check_exports.sh on it
 LDOC      ?= ldoc
 LUACHECK  ?= luacheck
 ZIP       ?= zip
@@ -344,7 +344,7 @@ DEV_PATHS  = LUA_PATH='lua/?.lua;;' LUA_CPATH='build/?.so;;'
 test-long:
 	@sh tools/deps.sh test
 	@$(MAKE) --no-print-directory all $(TESTING_SO)
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --tags=slow $(BUSTED_ARGS)
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh tools/busted.sh --each --tags=slow $(BUSTED_ARGS)
 
 lint:
 	@sh tools/deps.sh lint
@@ -380,7 +380,9 @@ dist-check: dist
 	  dist/$(ROCK).src.rock > "$$tmp/log" 2>&1 || { cat "$$tmp/log"; exit 1; }; \
 	LUA_PATH="$$tmp/tree/share/lua/$(LUA_VERSION)/?.lua" \
 	LUA_CPATH="$$tmp/tree/lib/lua/$(LUA_VERSION)/?.so" \
-	$(LUA) tools/smoke.lua "$$tmp/tree"
+	$(LUA) tools/smoke.lua "$$tmp/tree"; \
+	sh tools/check_exports.sh "$$tmp/tree/lib/lua/$(LUA_VERSION)/methodcache/core.so" && \
+	echo "dist-check: core.so exports only MC_API symbols"
 
 # what `luarocks make` leaves in the checkout, and make dist
 clean: clean-rock

@@ -91,12 +91,11 @@ describe("a NaN argument after an object argument the cache has not seen", funct
   end)
 end)
 
--- Each case of spec/support/finalizer_cases.lua runs here in busted's state
--- and in a child process under valgrind: most of what goes wrong when a
--- finalizer changes a cache under an operation is a write to freed memory
--- that no result shows.  A case (spec/support/finalizer_cases.lua, run by
--- spec/support/run_case.lua) raises if a result is wrong or if no finalizer
--- ran inside an operation.
+-- Each case of spec/support/finalizer_cases.lua runs in a child process, and
+-- in another under valgrind: most of what goes wrong when a finalizer
+-- changes a cache under an operation is a write to freed memory that no
+-- result shows.  A case raises if a result is wrong or if no finalizer ran
+-- inside an operation.
 
 local have_valgrind = H.have("valgrind")
 -- a corrupted list can make a child loop for ever: it gets this long
