@@ -18,6 +18,7 @@
 #   make docs       the HTML API reference in build/doc/ (LDoc)
 #   make dist       dist/: the source tarball and the .src.rock (dist-check: and
 #                   install that rock offline into a fresh tree, and try it)
+#   make fuzz       the libFuzzer targets of fuzz/ (clang), FUZZ_SECONDS=60 each
 #
 # Everything is overridable: make LUA=lua5.4 LUA_INCDIR=... CC=clang CFLAGS=-O0
 
