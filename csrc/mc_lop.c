@@ -431,7 +431,10 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       break;
     }
     fits = evict(L, lc, hidx, weight, e, &pd);
-    if (hold && (fits < 0 || lc->epoch != epoch || !chain_live(kc.node))) {
+    /* under a hold the notices may have let a finalizer store this very
+    ** key (a second entry for it) or clear the cache: look again */
+    if (hold && (fits < 0 || lc->epoch != epoch || !chain_live(kc.node) ||
+                 mc_lkey_find(L, lc, hidx, first, last, &kc) != e)) {
       /* a finalizer changed the cache under the hold: start again */
       lua_settop(L, base);
       if (made != NULL)
