@@ -275,7 +275,9 @@ static void dropextra(lua_State *L, int extra, int n) {
 
 /* Looks the key first..last up in the cache 'h' (at 'hidx').  On a hit
 ** (MC_PUSH) pushes the values and returns their count; MC_MISS or MC_NOKEY
-** otherwise. */
+** otherwise.  With MC_STALE (and MC_PUSH) an entry that has expired but is
+** still held counts as a miss, is not touched, and gives nil then its
+** values (their count + 1 is returned): get's stale read. */
 int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
                  int flags, const char *fname) {
   mc_lcore *lc = h->core;
@@ -283,7 +285,7 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
   double now = 0;
   mc_lkey kc;
   mc_entry *e;
-  int st, n = 0, extra;
+  int st, n = 0, extra, stale = 0;
   if (mc_op_live(h) == NULL)
     return MC_MISS;
   if (timed(c))
@@ -297,13 +299,18 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
   if (e == NULL || e->vtag == VT_ABSENT || (timed(c) && !(now < e->expires))) {
     if (flags & MC_COUNT)
       c->stats.misses++;
-    lua_pop(L, extra);
-    return MC_MISS;
+    if (!(flags & MC_STALE) || e == NULL || e->vtag == VT_ABSENT) {
+      lua_pop(L, extra);
+      return MC_MISS;
+    }
+    stale = 1;  /* expired, still held: it stays until dropped */
   }
-  if (flags & MC_TOUCH)
-    mc_cache_touch(c, e);
-  if (flags & MC_COUNT)
-    c->stats.hits++;
+  else {
+    if (flags & MC_TOUCH)
+      mc_cache_touch(c, e);
+    if (flags & MC_COUNT)
+      c->stats.hits++;
+  }
   if (flags & MC_PUSH) {
     int tidx = kc.ntab;
     if (tidx == 0 && mc_intable(e)) {
@@ -312,6 +319,12 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
       extra++;
     }
     n = mc_lvalue_push(L, e, tidx);
+    if (stale) {  /* the nil before the values */
+      luaL_checkstack(L, 1, "too many results to return");
+      lua_pushnil(L);
+      lua_rotate(L, -(n + 1), 1);
+      n++;
+    }
   }
   dropextra(L, extra, n);
   return n;
@@ -386,6 +399,14 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
 ** tables) or with on_evict (notices) runs under a hold. */
 int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname) {
+  return mc_op_store_ttl(L, hidx, first, last, vfirst, nres, 0, fname);
+}
+
+/* The same with 'ttl' > 0 (timed policies only): the entry expires 'ttl'
+** seconds from now, instead of after the cache's ttl or its ttu (which is
+** then not called). */
+int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
+                    int nres, double ttl, const char *fname) {
   mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
   mc_lcore *lc = h->core;
   mc_cache *c = mc_op_live(h);
@@ -403,7 +424,9 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
   weight = getweight(L, lc, hidx, vfirst, nres, fname);
   if (timed(c)) {
     now = getnow(L, lc, hidx, fname);
-    expires = getexpiry(L, lc, hidx, first, last, vfirst, nres, now, fname);
+    expires = ttl > 0 ? now + ttl
+                      : getexpiry(L, lc, hidx, first, last, vfirst, nres, now,
+                                  fname);
   }
   /* 2. allocations */
   packidx = mc_lvalue_prepare(L, vfirst, nres);
@@ -450,6 +473,10 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       break;
     }
     /* from here to the end no GC step: the pointers stay good */
+    if (ttl > 0 && !mc_cache_reserve_own(c)) {
+      oom = 1;
+      break;
+    }
     tidx = kc.ntab;
     if (tidx == 0) {
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
@@ -476,7 +503,9 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
       mc_cache_link(c, e, mc_key_hash(&kc.k), weight, kc.node);
     }
-    if (timed(c))
+    if (ttl > 0)
+      mc_cache_setexpiry_own(c, e, expires);
+    else if (timed(c))
       mc_cache_setexpiry(c, e, expires);
     stored = 1;
     break;

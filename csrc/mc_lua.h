@@ -168,6 +168,8 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
                  int flags, const char *fname);
 int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
+int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
+                    int nres, double ttl, const char *fname);
 int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
                  const char *fname);
 int mc_op_expire(lua_State *L, int hidx);
@@ -178,6 +180,7 @@ void mc_op_clear(lua_State *L, int hidx);
 #define MC_COUNT  1
 #define MC_TOUCH  2
 #define MC_PUSH   4
+#define MC_STALE  8   /* with MC_PUSH: nil, values of an expired entry */
 
 /* }====================================================== */
 
