@@ -194,7 +194,8 @@ static int check_array(checker *k) {
       return fail(k, "TTL heap: slot %zu holds an entry of the list", i);
     if (c->policy != MC_RR && i > 0 &&
         c->arr[i]->expires < c->arr[(i - 1) / 2]->expires)
-      return fail(k, "TLRU heap: slot %zu expires before its parent", i);
+      return fail(k, "%s heap: slot %zu expires before its parent",
+                  c->policy == MC_TTL ? "TTL" : "TLRU", i);
   }
   k->bytes += (unsigned long long)c->acap * sizeof(mc_entry *);
   return 1;
