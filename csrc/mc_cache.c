@@ -432,8 +432,13 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
       list_after(&c->order, &e->order);
       break;
   }
-  if (c->policy == MC_TTL)
+  if (c->policy == MC_TTL) {
+    /* until its mc_cache_setexpiry, as late as the last one set: the list
+    ** stays sorted */
+    if (!list_empty(&c->aux))
+      e->expires = entry_of(c->aux.prev, aux)->expires;
     list_before(&c->aux, &e->aux);
+  }
   else
     list_init(&e->aux);
   e->node = node;
