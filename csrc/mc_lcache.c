@@ -176,6 +176,8 @@ static int getlike(lua_State *L, const char *fname, int flags) {
   n = mc_op_lookup(L, h, 1, 2, 2, flags, fname);
   if (n >= 0)
     return n;
+  if (n == MC_MISS && (n = mc_op_stale(L, h, 1, 2, 2)) >= 0)
+    return n;
   lua_pushnil(L);  /* a miss is one nil, as for a table */
   return 1;
 }
@@ -183,11 +185,11 @@ static int getlike(lua_State *L, const char *fname, int flags) {
 /* get and peek of an expired entry still held: nil, then the stale value
 ** (as resty.lrucache's get), so that a caller may serve it meanwhile */
 static int c_get(lua_State *L) {
-  return getlike(L, "get", MC_COUNT | MC_TOUCH | MC_PUSH | MC_STALE);
+  return getlike(L, "get", MC_COUNT | MC_TOUCH | MC_PUSH);
 }
 
 static int c_peek(lua_State *L) {
-  return getlike(L, "peek", MC_PUSH | MC_STALE);
+  return getlike(L, "peek", MC_PUSH);
 }
 
 static int c_has(lua_State *L) {

@@ -275,9 +275,7 @@ static void dropextra(lua_State *L, int extra, int n) {
 
 /* Looks the key first..last up in the cache 'h' (at 'hidx').  On a hit
 ** (MC_PUSH) pushes the values and returns their count; MC_MISS or MC_NOKEY
-** otherwise.  With MC_STALE (and MC_PUSH) an entry that has expired but is
-** still held counts as a miss, is not touched, and gives nil then its
-** values (their count + 1 is returned): get's stale read. */
+** otherwise. */
 int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
                  int flags, const char *fname) {
   mc_lcore *lc = h->core;
@@ -285,7 +283,7 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
   double now = 0;
   mc_lkey kc;
   mc_entry *e;
-  int st, n = 0, extra, stale = 0;
+  int st, n = 0, extra;
   if (mc_op_live(h) == NULL)
     return MC_MISS;
   if (timed(c))
@@ -299,18 +297,13 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
   if (e == NULL || e->vtag == VT_ABSENT || (timed(c) && !(now < e->expires))) {
     if (flags & MC_COUNT)
       c->stats.misses++;
-    if (!(flags & MC_STALE) || e == NULL || e->vtag == VT_ABSENT) {
-      lua_pop(L, extra);
-      return MC_MISS;
-    }
-    stale = 1;  /* expired, still held: it stays until dropped */
+    lua_pop(L, extra);
+    return MC_MISS;
   }
-  else {
-    if (flags & MC_TOUCH)
-      mc_cache_touch(c, e);
-    if (flags & MC_COUNT)
-      c->stats.hits++;
-  }
+  if (flags & MC_TOUCH)
+    mc_cache_touch(c, e);
+  if (flags & MC_COUNT)
+    c->stats.hits++;
   if (flags & MC_PUSH) {
     int tidx = kc.ntab;
     if (tidx == 0 && mc_intable(e)) {
@@ -319,15 +312,46 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
       extra++;
     }
     n = mc_lvalue_push(L, e, tidx);
-    if (stale) {  /* the nil before the values */
-      luaL_checkstack(L, 1, "too many results to return");
-      lua_pushnil(L);
-      lua_rotate(L, -(n + 1), 1);
-      n++;
-    }
   }
   dropextra(L, extra, n);
   return n;
+}
+
+/* get's stale read, right after mc_op_lookup missed the key first..last
+** (nothing ran in between): if an entry for it is still held, it has
+** expired; pushes nil and its values and returns their count + 1, without
+** counting or touching anything.  MC_MISS when there is none.  A second
+** lookup on a miss, rather than a branch in mc_op_lookup: its hit path
+** stays instruction for instruction what it was.  Raw reads only. */
+int mc_op_stale(lua_State *L, mc_handle *h, int hidx, int first, int last) {
+  mc_lcore *lc = h->core;
+  mc_cache *c = mc_op_live(h);
+  mc_lkey kc;
+  mc_entry *e = NULL;
+  int st, extra, tidx, n;
+  if (c == NULL || !timed(c))
+    return MC_MISS;
+  st = mc_lkey_encode(L, lc, hidx, first, last, &kc, 0);
+  if (st == MC_KEY_NAN)
+    return MC_MISS;
+  extra = (kc.ntab != 0);
+  if (st == MC_KEY_OK)
+    e = mc_lkey_find(L, lc, hidx, first, last, &kc);
+  if (e == NULL || e->vtag == VT_ABSENT) {
+    lua_pop(L, extra);
+    return MC_MISS;
+  }
+  tidx = kc.ntab;
+  if (tidx == 0 && mc_intable(e)) {
+    lua_getiuservalue(L, hidx, MC_UV_ROOT);
+    tidx = lua_gettop(L);
+    extra++;
+  }
+  luaL_checkstack(L, 1, "too many results to return");
+  lua_pushnil(L);
+  n = mc_lvalue_push(L, e, tidx);
+  dropextra(L, extra, n + 1);
+  return n + 1;
 }
 
 /* The hit path of cached calls.  Arguments compared by value are encoded

@@ -166,6 +166,7 @@ mc_cache *mc_op_live(mc_handle *h);
 int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last);
 int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
                  int flags, const char *fname);
+int mc_op_stale(lua_State *L, mc_handle *h, int hidx, int first, int last);
 int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
 int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
@@ -180,7 +181,6 @@ void mc_op_clear(lua_State *L, int hidx);
 #define MC_COUNT  1
 #define MC_TOUCH  2
 #define MC_PUSH   4
-#define MC_STALE  8   /* with MC_PUSH: nil, values of an expired entry */
 
 /* }====================================================== */
 

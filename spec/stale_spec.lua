@@ -75,6 +75,20 @@ for _, policy in ipairs({ "ttl", "tlru" }) do
       assert.are.same({ n = 2, nil, "v" }, pack(c:get("k")))
     end)
 
+    it("gives the stale value of a table key and a table value, held as before", function()
+      local clock = fakeclock(0)
+      local c = make({ timer = clock.timer })
+      local key, value = {}, { "payload" }
+      c:set(key, value)
+      c:set("s", value)
+      clock.now = 5
+      local v, stale = c:get(key)
+      assert.is_nil(v)
+      assert.are.equal(value, stale)
+      assert.are.same({ n = 2, nil, value }, pack(c:peek("s")))
+      assert.are.same({ n = 1 }, pack(c:get({})))  -- another table: not held
+    end)
+
     it("tells a stale nil from a miss by the count of values", function()
       local clock = fakeclock(0)
       local c = make({ timer = clock.timer })
