@@ -387,6 +387,14 @@ describe("methodcache.refresh", function()
     assert.are.equal(1, made)
   end)
 
+  it("raises as a call does when the factory returns no new cache", function()
+    local shared = methodcache.lru(2)
+    local m = methodcache(function() return shared end)(function() return 1 end)
+    methodcache.refresh(m, {})
+    assert.matches("methodcache: the cache factory must return a new methodcache cache "
+      .. "(got a cache already in use)", error_of(methodcache.refresh, m, {}), 1, true)
+  end)
+
   it("refreshes one key of a cached function, given without an object", function()
     local n = 0
     local f = methodcache.cached(function(a, b) n = n + 1; return a + b + n end)
@@ -532,6 +540,13 @@ describe("methodcache.delete", function()
     u.m(o, 1)
     assert.is_false(methodcache.delete(u.m, o, 1.0))
     assert.is_true(methodcache.delete(u.m, o, 1))
+  end)
+
+  it("drops a key of a method that wraps a callable table", function()
+    local m = methodcache.method(setmetatable({}, { __call = function(_, _, x) return x end }))
+    local o = {}
+    m(o, 1)
+    assert.is_true(methodcache.delete(m, o, 1))
   end)
 
   it("says false for a NaN argument", function()
