@@ -231,8 +231,9 @@
 --- Caches usable on their own.
 -- Every constructor returns a `Cache`; they differ in what they evict
 -- first.  `opts` takes `typed`, `getsizeof`, `on_evict`, and `seed` (`rr`
--- only) or `timer` (`ttl` and `tlru` only) (see `Options`).  `maxsize` is a non-negative integer: `bad argument #1 to
--- 'lru' (maxsize must be a non-negative integer, got -1)`.
+-- only) or `timer` (`ttl` and `tlru` only) (see `Options`).  `maxsize` is a
+-- non-negative integer: `bad argument #1 to 'lru' (maxsize must be a
+-- non-negative integer, got -1)`.
 -- @section caches
 
 --- A least-recently-used cache.
