@@ -3,7 +3,15 @@
 ** See mc_cache.h for the contract; docs/DESIGN.md for why it is shaped so.
 **
 ** Every operation is O(1) but TLRU's (a binary heap by expiry time, as in
-** cachetools, O(log n)) and hash growth (amortized).
+** cachetools, O(log n)), TTL's for entries with an expiry of their own (the
+** same heap, O(log m) for m such entries) and hash growth (amortized).
+**
+** TTL keeps two expiry structures: entries that expire after the cache's
+** ttl are set in time order, so a list ('aux', appended at the tail) keeps
+** them sorted in O(1); an entry given its own ttl (mc_cache_setexpiry_own)
+** would break that order, so it waits in the heap instead.  An entry is in
+** exactly one of them: in the heap when its 'aux' link is self-linked.
+** The next to expire is the earlier of the list's head and the heap's top.
 */
 #include <string.h>
 #include <stdint.h>
@@ -320,17 +328,28 @@ static void heap_down(mc_cache *c, size_t i) {
   arr_set(c, i, e);
 }
 
+/* After e->expires changed from 'old'. */
+static void heap_fix(mc_cache *c, mc_entry *e, double old) {
+  if (e->expires < old)
+    heap_up(c, e->pol.index);
+  else
+    heap_down(c, e->pol.index);
+}
+
 static void arr_remove(mc_cache *c, mc_entry *e) {
   size_t i = e->pol.index;
   mc_entry *last = c->arr[--c->alen];
   if (last == e)
     return;
   arr_set(c, i, last);
-  if (c->policy == MC_TLRU) {
+  if (c->policy != MC_RR) {  /* TLRU, TTL: a heap */
     heap_up(c, i);
     heap_down(c, last->pol.index);
   }
 }
+
+/* TTL: whether 'e' has its own expiry (then it is in the heap). */
+#define ttl_inheap(e)  ((e)->aux.next == &(e)->aux)
 
 /* }====================================================== */
 
@@ -413,8 +432,13 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
       list_after(&c->order, &e->order);
       break;
   }
-  if (c->policy == MC_TTL)
+  if (c->policy == MC_TTL) {
+    /* until its mc_cache_setexpiry, as late as the last one set: the list
+    ** stays sorted */
+    if (!list_empty(&c->aux))
+      e->expires = entry_of(c->aux.prev, aux)->expires;
     list_before(&c->aux, &e->aux);
+  }
   else
     list_init(&e->aux);
   e->node = node;
@@ -478,17 +502,35 @@ void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
     /* a set renews the entry: it now expires last; the expiry list stays
     ** sorted even if the timer went back (then the entry lives as long as
     ** the one before it) */
+    if (ttl_inheap(e))  /* it had an expiry of its own */
+      arr_remove(c, e);
     list_unlink(&e->aux);
     list_before(&c->aux, &e->aux);
     if (e->aux.prev != &c->aux &&
         entry_of(e->aux.prev, aux)->expires > expires)
       e->expires = entry_of(e->aux.prev, aux)->expires;
   }
-  else if (c->policy == MC_TLRU) {
-    if (expires < old)
-      heap_up(c, e->pol.index);
-    else
-      heap_down(c, e->pol.index);
+  else if (c->policy == MC_TLRU)
+    heap_fix(c, e, old);
+}
+
+int mc_cache_reserve_own(mc_cache *c) {
+  return c->policy != MC_TTL || arr_reserve(c);
+}
+
+void mc_cache_setexpiry_own(mc_cache *c, mc_entry *e, double expires) {
+  double old = e->expires;
+  if (c->policy != MC_TTL) {
+    mc_cache_setexpiry(c, e, expires);
+    return;
+  }
+  e->expires = expires;
+  if (ttl_inheap(e))
+    heap_fix(c, e, old);
+  else {  /* out of the list, into the heap (mc_cache_reserve_own made room) */
+    list_unlink(&e->aux);
+    arr_set(c, c->alen++, e);
+    heap_up(c, e->pol.index);
   }
 }
 
@@ -506,6 +548,11 @@ void mc_cache_remove(mc_cache *c, mc_entry *e) {
       break;
     case MC_TLRU:
       arr_remove(c, e);
+      list_unlink(&e->order);
+      break;
+    case MC_TTL:
+      if (ttl_inheap(e))
+        arr_remove(c, e);
       list_unlink(&e->order);
       break;
     default:
@@ -576,7 +623,8 @@ mc_entry *mc_cache_expired(mc_cache *c, double now) {
   mc_entry *e = NULL;
   if (c->policy == MC_TTL && !list_empty(&c->aux))
     e = entry_of(c->aux.next, aux);
-  else if (c->policy == MC_TLRU && c->alen > 0)
+  if ((c->policy == MC_TLRU || c->policy == MC_TTL) && c->alen > 0 &&
+      (e == NULL || c->arr[0]->expires < e->expires))
     e = c->arr[0];
   return (e != NULL && !(now < e->expires)) ? e : NULL;
 }

@@ -80,12 +80,13 @@ typedef union mc_ival {
 typedef struct mc_entry {
   struct mc_entry *hnext;   /* hash chain */
   mc_link order;            /* policy order (LFU: within its frequency) */
-  mc_link aux;              /* TTL: expiry order */
+  mc_link aux;              /* TTL: expiry order; self-linked: in the
+                               heap, with an expiry of its own */
   mc_link own;              /* in node->entries, when node != NULL */
   mc_node *node;            /* where the value lives; NULL: the cache root */
   union {
     mc_freq *freq;          /* LFU */
-    size_t index;           /* RR: slot in the array; TLRU: heap slot */
+    size_t index;           /* RR: slot in the array; TLRU, TTL: heap slot */
   } pol;
   double expires;           /* TTL, TLRU */
   long long weight;
@@ -118,9 +119,10 @@ typedef struct mc_cache {
   size_t nbuckets;          /* 0 or a power of 2 */
   mc_hkey hkey;             /* the key of mc_key.h's hash */
   mc_link order;            /* next: kept longest (MRU/newest); prev: victim */
-  mc_link aux;              /* TTL: next expires first */
+  mc_link aux;              /* TTL: next expires first (the cache's ttl) */
   mc_link freqs;            /* LFU: next is the lowest count */
-  mc_entry **arr;           /* RR: all entries; TLRU: min-heap by expiry */
+  mc_entry **arr;           /* RR: all entries; TLRU: min-heap by expiry;
+                               TTL: min-heap of the entries with their own */
   size_t alen, acap;
   unsigned long long rng;   /* RR: xorshift state */
   mc_link nodes;            /* every node not yet freed */
@@ -230,6 +232,13 @@ static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
 ** expiry, policy update. */
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight);
 void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires);
+/* The same for an expiry of the entry's own (a ttl given to set) instead of
+** the cache's: TTL moves the entry into its heap (see mc_cache.c), which
+** needs room that mc_cache_reserve_own makes; it returns 0 when out of
+** memory, and changes nothing else, so it goes before a reserve or update.
+** Other policies: mc_cache_setexpiry, and the reserve always succeeds. */
+int mc_cache_reserve_own(mc_cache *c);
+void mc_cache_setexpiry_own(mc_cache *c, mc_entry *e, double expires);
 /* Unlinks one entry and frees it (detaches it while held). */
 void mc_cache_remove(mc_cache *c, mc_entry *e);
 void mc_cache_hold(mc_cache *c);

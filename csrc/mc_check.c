@@ -94,7 +94,10 @@ static int check_entry(checker *k, const mc_entry *e, size_t b) {
     return fail(k, "an entry's hash is not its key's under SipHash");
   if (e->weight < 0)
     return fail(k, "an entry has the negative weight %lld", e->weight);
-  if ((c->policy == MC_RR || c->policy == MC_TLRU) &&
+  /* TTL: an entry with an expiry of its own is in the heap, and only
+  ** those (their count with the list's is checked in check_policy) */
+  if ((c->policy == MC_RR || c->policy == MC_TLRU ||
+       (c->policy == MC_TTL && selflinked(&e->aux))) &&
       (e->pol.index >= c->alen || c->arr[e->pol.index] != e))
     return fail(k, "an entry's array slot %zu does not hold it",
                 e->pol.index);
@@ -179,18 +182,32 @@ static int check_lfu(checker *k) {
 static int check_array(checker *k) {
   const mc_cache *c = k->c;
   size_t i;
-  if (c->alen != c->count || c->alen > c->acap)
+  if ((c->policy == MC_TTL ? c->alen > c->count : c->alen != c->count) ||
+      c->alen > c->acap)
     return fail(k, "array of %zu (capacity %zu) for %zu entries", c->alen,
                 c->acap, c->count);
   for (i = 0; i < c->alen; i++) {
     if (c->arr[i]->pol.index != i)
       return fail(k, "array slot %zu holds an entry that says %zu", i,
                   c->arr[i]->pol.index);
-    if (c->policy == MC_TLRU && i > 0 &&
+    if (c->policy == MC_TTL && !selflinked(&c->arr[i]->aux))
+      return fail(k, "TTL heap: slot %zu holds an entry of the list", i);
+    if (c->policy != MC_RR && i > 0 &&
         c->arr[i]->expires < c->arr[(i - 1) / 2]->expires)
-      return fail(k, "TLRU heap: slot %zu expires before its parent", i);
+      return fail(k, "%s heap: slot %zu expires before its parent",
+                  c->policy == MC_TTL ? "TTL" : "TLRU", i);
   }
   k->bytes += (unsigned long long)c->acap * sizeof(mc_entry *);
+  return 1;
+}
+
+/* The TTL list is in expiry order: mc_cache_expired looks at its head only. */
+static int check_ttl_sorted(checker *k) {
+  const mc_link *l, *head = &k->c->aux;
+  for (l = head->next; l != head && l->next != head; l = l->next)
+    if (container(l->next, mc_entry, aux)->expires <
+        container(l, mc_entry, aux)->expires)
+      return fail(k, "TTL list: an entry expires before the one ahead of it");
   return 1;
 }
 
@@ -205,14 +222,17 @@ static int check_policy(checker *k) {
     return fail(k, "the order list holds %zu of %zu entries", n, c->count);
   if (!check_entries(k, &c->aux, offsetof(mc_entry, aux), &n, "TTL list"))
     return 0;
-  if (n != (c->policy == MC_TTL ? c->count : 0))
-    return fail(k, "the TTL list holds %zu of %zu entries", n, c->count);
+  if (n != (c->policy == MC_TTL ? c->count - c->alen : 0))
+    return fail(k, "the TTL list holds %zu of %zu entries (%zu in the heap)",
+                n, c->count, c->policy == MC_TTL ? c->alen : 0);
+  if (!check_ttl_sorted(k))
+    return 0;
   if (c->policy == MC_LFU)
     return check_lfu(k);
   if (!selflinked(&c->freqs))
     return fail(k, "a %s cache has LFU frequencies",
                 mc_policy_names[c->policy]);
-  if (c->policy == MC_RR || c->policy == MC_TLRU)
+  if (c->policy == MC_RR || c->policy == MC_TLRU || c->policy == MC_TTL)
     return check_array(k);
   if (c->alen != 0)
     return fail(k, "a %s cache has %zu array slots in use",

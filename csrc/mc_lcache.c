@@ -176,10 +176,14 @@ static int getlike(lua_State *L, const char *fname, int flags) {
   n = mc_op_lookup(L, h, 1, 2, 2, flags, fname);
   if (n >= 0)
     return n;
+  if (n == MC_MISS && (n = mc_op_stale(L, h, 1, 2, 2)) >= 0)
+    return n;
   lua_pushnil(L);  /* a miss is one nil, as for a table */
   return 1;
 }
 
+/* get and peek of an expired entry still held: nil, then the stale value
+** (as resty.lrucache's get), so that a caller may serve it meanwhile */
 static int c_get(lua_State *L) {
   return getlike(L, "get", MC_COUNT | MC_TOUCH | MC_PUSH);
 }
@@ -196,11 +200,24 @@ static int c_has(lua_State *L) {
   return 1;
 }
 
+/* set(k, v[, ttl]): a ttl of the entry's own, on timed policies only (a
+** ttl that other policies would ignore is an error, not a no-op). */
 static int c_set(lua_State *L) {
-  checkcache(L, "set");
-  lua_settop(L, 3);
+  mc_handle *h = checkcache(L, "set");
+  int policy = h->core->c.policy;
+  double ttl = 0;
+  lua_settop(L, 4);
   keyarg(L, "set", 1);
-  lua_pushboolean(L, mc_op_store(L, 1, 2, 2, 3, 1, "set"));
+  if (!lua_isnil(L, 4)) {
+    if (policy != MC_TTL && policy != MC_TLRU)
+      mc_argerror(L, 3, "set", "a ttl needs policy 'ttl' or 'tlru', "
+                  "this cache's is '%s'", mc_policy_names[policy]);
+    ttl = (double)lua_tonumber(L, 4);
+    if (lua_type(L, 4) != LUA_TNUMBER || !(ttl > 0))
+      mc_argerror(L, 3, "set", "ttl must be a positive number of seconds, "
+                  "got %s", mc_given(L, 4));
+  }
+  lua_pushboolean(L, mc_op_store_ttl(L, 1, 2, 2, 3, 1, ttl, "set"));
   return 1;
 }
 

@@ -317,6 +317,43 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
   return n;
 }
 
+/* get's stale read, right after mc_op_lookup missed the key first..last
+** (nothing ran in between): if an entry for it is still held, it has
+** expired; pushes nil and its values and returns their count + 1, without
+** counting or touching anything.  MC_MISS when there is none.  A second
+** lookup on a miss, rather than a branch in mc_op_lookup: its hit path
+** stays instruction for instruction what it was.  Raw reads only. */
+int mc_op_stale(lua_State *L, mc_handle *h, int hidx, int first, int last) {
+  mc_lcore *lc = h->core;
+  mc_cache *c = mc_op_live(h);
+  mc_lkey kc;
+  mc_entry *e = NULL;
+  int st, extra, tidx, n;
+  if (c == NULL || !timed(c))
+    return MC_MISS;
+  st = mc_lkey_encode(L, lc, hidx, first, last, &kc, 0);
+  if (st == MC_KEY_NAN)
+    return MC_MISS;
+  extra = (kc.ntab != 0);
+  if (st == MC_KEY_OK)
+    e = mc_lkey_find(L, lc, hidx, first, last, &kc);
+  if (e == NULL || e->vtag == VT_ABSENT) {
+    lua_pop(L, extra);
+    return MC_MISS;
+  }
+  tidx = kc.ntab;
+  if (tidx == 0 && mc_intable(e)) {
+    lua_getiuservalue(L, hidx, MC_UV_ROOT);
+    tidx = lua_gettop(L);
+    extra++;
+  }
+  luaL_checkstack(L, 1, "too many results to return");
+  lua_pushnil(L);
+  n = mc_lvalue_push(L, e, tidx);
+  dropextra(L, extra, n + 1);
+  return n + 1;
+}
+
 /* The hit path of cached calls.  Arguments compared by value are encoded
 ** straight into a buffer on the C stack; anything else (object arguments,
 ** timed policies, dead nodes to purge, a finalized cache, long keys) takes
@@ -386,6 +423,14 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
 ** tables) or with on_evict (notices) runs under a hold. */
 int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname) {
+  return mc_op_store_ttl(L, hidx, first, last, vfirst, nres, 0, fname);
+}
+
+/* The same with 'ttl' > 0 (timed policies only): the entry expires 'ttl'
+** seconds from now, instead of after the cache's ttl or its ttu (which is
+** then not called). */
+int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
+                    int nres, double ttl, const char *fname) {
   mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
   mc_lcore *lc = h->core;
   mc_cache *c = mc_op_live(h);
@@ -403,7 +448,9 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
   weight = getweight(L, lc, hidx, vfirst, nres, fname);
   if (timed(c)) {
     now = getnow(L, lc, hidx, fname);
-    expires = getexpiry(L, lc, hidx, first, last, vfirst, nres, now, fname);
+    expires = ttl > 0 ? now + ttl
+                      : getexpiry(L, lc, hidx, first, last, vfirst, nres, now,
+                                  fname);
   }
   /* 2. allocations */
   packidx = mc_lvalue_prepare(L, vfirst, nres);
@@ -450,6 +497,10 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       break;
     }
     /* from here to the end no GC step: the pointers stay good */
+    if (ttl > 0 && !mc_cache_reserve_own(c)) {
+      oom = 1;
+      break;
+    }
     tidx = kc.ntab;
     if (tidx == 0) {
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
@@ -476,7 +527,9 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       mc_lvalue_set(L, e, tidx, vfirst, nres, packidx);
       mc_cache_link(c, e, mc_key_hash(&kc.k), weight, kc.node);
     }
-    if (timed(c))
+    if (ttl > 0)
+      mc_cache_setexpiry_own(c, e, expires);
+    else if (timed(c))
       mc_cache_setexpiry(c, e, expires);
     stored = 1;
     break;

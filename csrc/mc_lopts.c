@@ -209,9 +209,19 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
   }
 }
 
+/* An option given for a policy that has no use for it is an error rather
+** than ignored: a seed on lru or a timer on lfu says the caller expects
+** something the cache will not do. */
+static void needpolicy(lua_State *L, int arg, const char *fname,
+                       const char *opt, const char *needs, int policy) {
+  mc_argerror(L, arg, fname, "option '%s' needs policy %s, got policy '%s'",
+              opt, needs, mc_policy_names[policy]);
+}
+
 /* Reads the options table at 'idx' (argument 'arg'; none or nil: no
 ** options) into 'o', after 'o' has its defaults (mc_opts_init).  Pushes the
-** table of option functions (MC_OPT_* -> function). */
+** table of option functions (MC_OPT_* -> function).  For methods, without
+** a policy, ttl implies policy ttl and ttu policy tlru. */
 void mc_opts_read(lua_State *L, int idx, int arg, const char *fname,
                   int where, mc_opts *o) {
   int fns, policyset = 0, hasttl, hasttu;
@@ -232,23 +242,28 @@ void mc_opts_read(lua_State *L, int idx, int arg, const char *fname,
     policyset |= (d->kind == K_POLICY);
     lua_pop(L, 1);
   }
-  if (where != MC_FOR_METHOD)
-    return;
-  hasttl = o->ttl > 0;
-  hasttu = (o->flags & MC_HAS(MC_OPT_TTU)) != 0;
-  if (!policyset)
-    o->policy = hasttl ? MC_TTL : hasttu ? MC_TLRU : MC_LRU;
-  if (o->policy == MC_UNBOUNDED)
-    o->maxsize = LLONG_MAX;
-  if (o->policy == MC_TTL && !hasttl)
-    mc_argerror(L, arg, fname, "option 'ttl' must be a positive number of "
-                "seconds for policy 'ttl'");
-  if (o->policy != MC_TTL && hasttl)
-    mc_argerror(L, arg, fname, "option 'ttl' needs policy 'ttl'");
-  if (o->policy == MC_TLRU && !hasttu)
-    mc_argerror(L, arg, fname, "policy 'tlru' needs option 'ttu'");
-  if (o->policy != MC_TLRU && hasttu)
-    mc_argerror(L, arg, fname, "option 'ttu' needs policy 'tlru'");
+  if (where == MC_FOR_METHOD) {
+    hasttl = o->ttl > 0;
+    hasttu = (o->flags & MC_HAS(MC_OPT_TTU)) != 0;
+    if (!policyset)
+      o->policy = hasttl ? MC_TTL : hasttu ? MC_TLRU : MC_LRU;
+    if (o->policy == MC_UNBOUNDED)
+      o->maxsize = LLONG_MAX;
+    if (o->policy == MC_TTL && !hasttl)
+      mc_argerror(L, arg, fname, "option 'ttl' must be a positive number of "
+                  "seconds for policy 'ttl'");
+    if (o->policy != MC_TTL && hasttl)
+      needpolicy(L, arg, fname, "ttl", "'ttl'", o->policy);
+    if (o->policy == MC_TLRU && !hasttu)
+      mc_argerror(L, arg, fname, "policy 'tlru' needs option 'ttu'");
+    if (o->policy != MC_TLRU && hasttu)
+      needpolicy(L, arg, fname, "ttu", "'tlru'", o->policy);
+  }
+  if (o->seeded && o->policy != MC_RR)
+    needpolicy(L, arg, fname, "seed", "'rr'", o->policy);
+  if ((o->flags & MC_HAS(MC_OPT_TIMER)) && o->policy != MC_TTL &&
+      o->policy != MC_TLRU)
+    needpolicy(L, arg, fname, "timer", "'ttl' or 'tlru'", o->policy);
 }
 
 /* }====================================================== */

@@ -167,8 +167,11 @@ mc_cache *mc_op_live(mc_handle *h);
 int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last);
 int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
                  int flags, const char *fname);
+int mc_op_stale(lua_State *L, mc_handle *h, int hidx, int first, int last);
 int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
+int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
+                    int nres, double ttl, const char *fname);
 int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
                  const char *fname);
 int mc_op_delete(lua_State *L, int hidx, int first, int last,

@@ -187,11 +187,16 @@
 -- The constructors take `maxsize`, `ttl` and `ttu` as arguments, and
 -- `policy` from their name: in their `opts` those four are unknown options.
 -- An unknown option, or a value of the wrong type, is an error (`bad
--- argument #N to 'F' (unknown option 'x')`).
+-- argument #N to 'F' (unknown option 'x')`); so is an option the policy
+-- would not use (`seed` but on `"rr"`, `timer` but on `"ttl"` and `"tlru"`,
+-- `ttl` or `ttu` beside another policy): `bad argument #2 to 'lru' (option
+-- 'seed' needs policy 'rr', got policy 'lru')`.  A numeric string is not a
+-- number here: `seed = "7"` is an error that says a string was given.
 -- @table Options
 -- @field policy `"lru"` (default), `"lfu"`, `"fifo"`, `"rr"`, `"ttl"`,
 -- `"tlru"` or `"unbounded"`.  Without it, `ttl` implies `"ttl"` and `ttu`
--- implies `"tlru"`.
+-- implies `"tlru"`: `method(f, { ttl = 60 })` caches for 60 seconds.  Both
+-- without a policy are an error (ttl chose `"ttl"`, which takes no `ttu`).
 -- @field maxsize entries per cache (default 128), a non-negative integer;
 -- with `getsizeof`, the bound of the total weight
 -- @field typed `true`: `1` and `1.0` are different keys (default `false`)
@@ -201,14 +206,16 @@
 -- expires (policy `"tlru"`, which needs it); an entry whose time is not after
 -- `now` is not stored
 -- @field timer `function()` returning the current time in seconds, for the
--- time policies (default: a monotonic clock in C)
+-- time policies `"ttl"` and `"tlru"`, which alone take it (default: a
+-- monotonic clock in C)
 -- @field getsizeof `function(value)` returning the weight of an entry, a
 -- non-negative integer; a value heavier than `maxsize` is not stored
 -- @field on_evict `function(key, value, reason)` called for each entry that
 -- leaves the cache but through its object key's collection; reason `"size"`,
 -- `"expired"`, `"deleted"` or `"cleared"`.  It runs once the cache is
 -- consistent again and may use the cache; its error propagates.
--- @field seed an integer: random replacement (`"rr"`) repeats its choices
+-- @field seed an integer: random replacement (`"rr"`, which alone takes it)
+-- repeats its choices
 -- @field key `function(...)` (`method` and `cached` only): gets the arguments
 -- after `self` (for `cached`, all of them) and returns the one value that
 -- is the key, in place of the arguments.  It runs on every call, hits
@@ -223,9 +230,10 @@
 
 --- Caches usable on their own.
 -- Every constructor returns a `Cache`; they differ in what they evict
--- first.  `opts` takes `typed`, `timer`, `getsizeof`, `on_evict` and `seed`
--- (see `Options`).  `maxsize` is a non-negative integer: `bad argument #1 to
--- 'lru' (maxsize must be a non-negative integer, got -1)`.
+-- first.  `opts` takes `typed`, `getsizeof`, `on_evict`, and `seed` (`rr`
+-- only) or `timer` (`ttl` and `tlru` only) (see `Options`).  `maxsize` is a
+-- non-negative integer: `bad argument #1 to 'lru' (maxsize must be a
+-- non-negative integer, got -1)`.
 -- @section caches
 
 --- A least-recently-used cache.
@@ -286,9 +294,10 @@
 -- Its metatable is `"methodcache.cache"`.  A key is any Lua value but `nil`
 -- and NaN; tables, userdata, functions and threads are keys by identity and
 -- held weakly: once such a key is collected its entry goes, even if its value
--- refers back to it.  Expired entries are never returned, but count in `#c`
--- and `currsize` until `expire`, a `set`, or a `delete`/`pop` of their key
--- drops them.
+-- refers back to it.  Expired entries are never returned as hits, but count
+-- in `#c` and `currsize` until `expire`, a `set` (of any key), a
+-- `delete`/`pop` of their key or `clear` drops them; meanwhile `get` and
+-- `peek` give their value as a stale second result (`nil, stale`).
 --
 -- Besides its methods: `#c` is the number of entries; `c.maxsize` its bound;
 -- `c.policy` its policy's name; `pairs(c)` walks a snapshot (the loop may use
@@ -297,27 +306,49 @@
 -- @type Cache
 
 --- The value of a key; a hit counts and makes the entry recently used.
+-- A key whose entry has expired but is still held (policies `"ttl"` and
+-- `"tlru"`) is a miss that gives `nil` and then the stale value, as
+-- resty.lrucache's `get`, so a caller can serve it while it computes a new
+-- one; the read neither refreshes nor drops the entry, and makes no
+-- `on_evict` notice (the one with reason `"expired"` comes when the entry is
+-- dropped).  A key not held gives one `nil`; `get` takes no default.
 -- @function Cache:get
 -- @param key
 -- @return the value, or `nil` for a miss (and for a `nil` or NaN key)
+-- @return the stale value, after `nil`, for an expired entry still held
+-- @usage
+-- local v, stale = c:get(k)
+-- if v == nil then v = stale or compute(k) end
 
 --- Stores a value (`nil` included), evicting what the policy says.
--- Expired entries are dropped first.
+-- Expired entries are dropped first.  With `ttl` (policies `"ttl"` and
+-- `"tlru"` only, as resty.lrucache's `set`) the entry expires `ttl` seconds
+-- after this set, by the cache's timer, instead of after the cache's ttl or
+-- at the time its `ttu` gives (which is then not called); a later set
+-- without `ttl` gives it the cache's again.
 -- @function Cache:set
 -- @param key any value but `nil` and NaN
 -- @param value
+-- @number[opt] ttl seconds, a positive number (`nil`: the cache's)
 -- @treturn boolean `true` when stored; `false` when the value is heavier than
 -- `maxsize` (an entry the key had is dropped, reason `"size"`) or, for
 -- `tlru`, expires at once (likewise, reason `"expired"`)
 -- @raise `bad argument #1 to 'set' (key expected, got nil)`,
--- `bad argument #1 to 'set' (NaN cannot be a key, got nan)`
+-- `bad argument #1 to 'set' (NaN cannot be a key, got nan)`,
+-- `bad argument #3 to 'set' (a ttl needs policy 'ttl' or 'tlru', this
+-- cache's is 'lru')`, `bad argument #3 to 'set' (ttl must be a positive
+-- number of seconds, got string)`
 
 --- The value of a key, without counting or changing the order.
+-- Like `get`, gives `nil` and the stale value for an expired entry still
+-- held.
 -- @function Cache:peek
 -- @param key
 -- @return the value, or `nil`
+-- @return the stale value, after `nil`, for an expired entry still held
 
---- Whether a key has a live entry, without counting or changing the order.
+--- Whether a key has a live entry (not an expired one), without counting or
+-- changing the order.
 -- @function Cache:has
 -- @param key
 -- @treturn boolean

@@ -291,6 +291,7 @@ typedef struct ment {
   unsigned long long count;  /* LFU */
   unsigned long long aux;    /* TTL: order of the last expiry set */
   double expires;
+  int own;                   /* TTL: an expiry of its own (in the heap) */
 } ment;
 
 typedef struct mnode {
@@ -372,6 +373,21 @@ static ment *model_of(fuzz *F, const mc_entry *e) {
   return (m->present && m->e == e) ? m : NULL;
 }
 
+/* TTL: the entry at the tail of the expiry list but 'm' (the last set
+** without an expiry of its own), or NULL. */
+static const ment *last_set(const fuzz *F, const ment *m) {
+  const ment *last = NULL;
+  int i, j;
+  for (i = 0; i < NT; i++)
+    for (j = 0; j <= NN; j++) {
+      const ment *o = &F->ent[i][j];
+      if (o->present && o != m && !o->own &&
+          (last == NULL || o->aux > last->aux))
+        last = o;
+    }
+  return last;
+}
+
 static void model_add(fuzz *F, int tid, int slot, mc_entry *e, long long w) {
   ment *m = &F->ent[tid][slot];
   m->present = 1;
@@ -383,6 +399,12 @@ static void model_add(fuzz *F, int tid, int slot, mc_entry *e, long long w) {
   m->count = 1;
   m->aux = ++F->clock;
   m->expires = 0;
+  m->own = 0;
+  if (policy(F) == MC_TTL) {  /* as late as the last set, until its own */
+    const ment *last = last_set(F, m);
+    if (last != NULL)
+      m->expires = last->expires;
+  }
   F->count++;
   F->currsize += w;
   if (slot != NOKEY)
@@ -593,7 +615,7 @@ enum {
   OP_INSERT, OP_FIND, OP_TOUCH, OP_UPDATE, OP_REMOVE, OP_VICTIM,
   OP_EXPIRED, OP_SETEXPIRY, OP_SET, OP_CLEAR, OP_NODE_NEW, OP_NODE_KILL,
   OP_NODE_DETACH, OP_PURGE, OP_FAIL, OP_SEED, OP_HOLD, OP_UNHOLD,
-  OP_RESERVE, OP_NOPS
+  OP_RESERVE, OP_SETEXPIRY_OWN, OP_NOPS
 };
 
 /* A key from the input: a tuple and a node slot (NOKEY when the slot
@@ -662,19 +684,31 @@ static void setexpiry(fuzz *F, ment *m, double t) {
   if (policy(F) == MC_TTL) {
     /* the expiry list stays sorted when the timer goes back: the entry
     ** lives as long as the one set last before it */
-    const ment *last = NULL;
-    int i, j;
-    for (i = 0; i < NT; i++)
-      for (j = 0; j <= NN; j++) {
-        const ment *o = &F->ent[i][j];
-        if (o->present && o != m && (last == NULL || o->aux > last->aux))
-          last = o;
-      }
+    const ment *last = last_set(F, m);
     if (last != NULL && last->expires > t)
       t = last->expires;
   }
   m->expires = t;
   m->aux = ++F->clock;
+  m->own = 0;
+}
+
+/* TTL: into the heap, at exactly 't'; other policies: as setexpiry.  The
+** room is reserved first, as the binding does; without it nothing changes. */
+static void setexpiry_own(fuzz *F, ment *m, double t) {
+  unsigned long nfail = F->a.nfail;
+  if (!mc_cache_reserve_own(&F->c)) {
+    check(F->a.nfail > nfail, "mc_cache_reserve_own failed with memory to "
+          "spare");
+    return;
+  }
+  if (policy(F) != MC_TTL) {
+    setexpiry(F, m, t);
+    return;
+  }
+  mc_cache_setexpiry_own(&F->c, m->e, t);
+  m->expires = t;
+  m->own = 1;
 }
 
 static void remove_entry(fuzz *F, mc_entry *e) {
@@ -721,19 +755,34 @@ static mc_entry *victim(fuzz *F, ment *avoid) {
 
 static mc_entry *expired(fuzz *F, double now) {
   mc_entry *e = mc_cache_expired(&F->c, now);
-  const ment *head = NULL;
+  const ment *head = NULL, *top = NULL;  /* TTL: of the list, of the heap */
   int t, s;
   for (t = 0; t < NT; t++)
     for (s = 0; s <= NN; s++) {
       const ment *m = &F->ent[t][s];
       if (!m->present)
         continue;
-      if (head == NULL ||
-          (policy(F) == MC_TTL ? m->aux < head->aux
-                               : m->expires < head->expires))
+      if (policy(F) == MC_TTL && m->own) {
+        if (top == NULL || m->expires < top->expires)
+          top = m;
+      }
+      else if (head == NULL ||
+               (policy(F) == MC_TTL ? m->aux < head->aux
+                                    : m->expires < head->expires))
         head = m;
     }
-  if (!timed(F) || head == NULL || now < head->expires)
+  /* the list's head, unless the heap's top expires strictly earlier */
+  if (top != NULL && (head == NULL || top->expires < head->expires)) {
+    if (now < top->expires)
+      check(e == NULL, "expired(%g) gives an entry", now);
+    else {
+      const ment *m = model_of(F, e);
+      check(m != NULL && m->own && m->expires == top->expires,
+            "TTL expired(%g) is not one of its own ttl that expires first",
+            now);
+    }
+  }
+  else if (!timed(F) || head == NULL || now < head->expires)
     check(e == NULL, "expired(%g) gives an entry", now);
   else if (policy(F) == MC_TTL)
     check(e == head->e, "TTL expired(%g) is not the oldest set", now);
@@ -824,7 +873,7 @@ static void node_new(fuzz *F, reader *r) {
 static const char *const opnames[OP_NOPS] = {
   "insert", "find", "touch", "update", "remove", "victim", "expired",
   "setexpiry", "set", "clear", "node_new", "node_kill", "node_detach",
-  "purge", "fail", "seed", "hold", "unhold", "reserve"
+  "purge", "fail", "seed", "hold", "unhold", "reserve", "setexpiry_own"
 };
 
 /* With MC_FUZZ_TRACE set in the environment, each operation is printed
@@ -900,6 +949,14 @@ static void step(fuzz *F, reader *r) {
       t = when(r);
       if ((m = &F->ent[tid][slot])->present)
         setexpiry(F, m, t);
+      break;
+    }
+    case OP_SETEXPIRY_OWN: {
+      double t;
+      readkey(F, r, &tid, &slot);
+      t = when(r);
+      if ((m = &F->ent[tid][slot])->present)
+        setexpiry_own(F, m, t);
       break;
     }
     case OP_SET: {

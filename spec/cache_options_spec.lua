@@ -399,17 +399,16 @@ describe("timer", function()
     assert.are.equal(0, #c)
   end)
 
-  it("is not called by policies without time", function()
+  it("is refused by policies without time, which would never call it", function()
+    local function timer() error("called") end
     for _, name in ipairs({ "lru", "lfu", "fifo", "rr" }) do
-      local c = methodcache[name](2, { timer = function() error("called") end })
-      c:set(1, 1); c:get(1); c:peek(1); c:has(1); c:set(2, 2); c:set(3, 3)
-      for _ in pairs(c) do end
-      c:delete(3); c:pop(2); c:clear()
-      assert.are.equal(0, c:expire())
+      assert.are.equal(("bad argument #2 to '%s' (option 'timer' needs policy 'ttl' or 'tlru',"
+                        .. " got policy '%s')"):format(name, name),
+                       errmsg(methodcache[name], 2, { timer = timer }))
     end
-    local u = methodcache.unbounded({ timer = function() error("called") end })
-    u:set(1, 1)
-    assert.are.equal(0, u:expire())
+    assert.are.equal("bad argument #1 to 'unbounded' (option 'timer' needs policy 'ttl' or"
+                     .. " 'tlru', got policy 'unbounded')",
+                     errmsg(methodcache.unbounded, { timer = timer }))
   end)
 
   it("raises an error when it returns a non-number", function()
@@ -595,9 +594,11 @@ describe("constructor options", function()
       assert.are.equal(msg("options table expected, got string"), errmsg(make, "typed"))
     end)
 
-    it(name .. " accepts every cache option at once", function()
-      local c = make({ timer = function() return 0 end, getsizeof = function() return 1 end,
-                       on_evict = function() end, typed = true, seed = 9 })
+    it(name .. " accepts every cache option of its policy at once", function()
+      local timed = name == "ttl" or name == "tlru"
+      local c = make({ timer = timed and function() return 0 end or nil,
+                       getsizeof = function() return 1 end,
+                       on_evict = function() end, typed = true, seed = name == "rr" and 9 or nil })
       assert.is_true(c:set(1, 1))
       assert.are.equal(1, #c)
     end)
@@ -911,8 +912,9 @@ describe("methodcache.method with a policy", function()
     local function m(o) return methodcache.method(function() end, o) end
     local function msg(s) return "bad argument #2 to 'method' (" .. s .. ")" end
     assert.are.equal(msg("unknown policy 'mru'"), errmsg(m, { policy = "mru" }))
-    assert.are.equal(msg("option 'ttl' needs policy 'ttl'"), errmsg(m, { policy = "lfu", ttl = 3 }))
-    assert.are.equal(msg("option 'ttu' needs policy 'tlru'"),
+    assert.are.equal(msg("option 'ttl' needs policy 'ttl', got policy 'lfu'"),
+                     errmsg(m, { policy = "lfu", ttl = 3 }))
+    assert.are.equal(msg("option 'ttu' needs policy 'tlru', got policy 'lru'"),
                      errmsg(m, { policy = "lru", ttu = print }))
     assert.are.equal(msg("policy 'tlru' needs option 'ttu'"), errmsg(m, { policy = "tlru" }))
     assert.are.equal(msg("option 'ttl' must be a positive number of seconds for policy 'ttl'"),

@@ -7,7 +7,7 @@
 -- opts.on_evict) must be exactly those of cachetools, and at snapshots #c, pairs(c)
 -- order and stats() (hits, misses, evictions, expirations, counted from the trace).
 -- For TTL, expired entries may be dropped at other moments than cachetools drops them
--- (methodcache drops one as soon as get/pop meets it; cachetools leaves it until the
+-- (methodcache drops one as soon as delete/pop meets it; cachetools leaves it until the
 -- next set, len() or expire()), so expire()'s own count may differ; the running count
 -- of expirations is compared whenever both have dropped everything expired: right
 -- after c:expire().

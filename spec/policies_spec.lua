@@ -178,7 +178,7 @@ local function run(cfg)
   local ttu_delta = 1
   local timer = function() return now end
   local opts = {
-    timer = timer,
+    timer = (policy == "ttl" or policy == "tlru") and timer or nil,
     on_evict = function(k, v, r) got[#got + 1] = { k, v, r } end,
     getsizeof = cfg.weighted and weigh or nil,
     typed = cfg.typed,

@@ -12,10 +12,10 @@
 ---The options a cache constructor takes.
 ---@class methodcache.CacheOptions
 ---@field typed? boolean `1` and `1.0` are different keys
----@field timer? fun(): number the current time in seconds (default: a monotonic clock)
+---@field timer? fun(): number the current time in seconds (policies "ttl" and "tlru" only)
 ---@field getsizeof? fun(value: any): integer the weight of an entry
 ---@field on_evict? fun(key: any, value: any, reason: methodcache.Reason) an entry left
----@field seed? integer repeatable random replacement (policy "rr")
+---@field seed? integer repeatable random replacement (policy "rr" only)
 
 ---The options of `method` and `cached`: a cache constructor's, and what the
 ---constructors take as arguments.
@@ -57,19 +57,25 @@
 local Cache = {}
 
 ---The value of a key, or `nil`; a hit counts and makes the entry recently used.
+---An expired entry still held gives `nil, stale_value` (a miss).
 ---@param key any
 ---@return any value
+---@return any stale the value of an expired entry still held, after `nil`
 function Cache:get(key) end
 
 ---Stores a value; `false` when it is too heavy (or, for tlru, expires at once).
+---`ttl` (policies "ttl" and "tlru" only): this entry expires `ttl` seconds from now.
 ---@param key any any value but nil and NaN
 ---@param value any
+---@param ttl? number seconds, overriding the cache's ttl or ttu for this entry
 ---@return boolean stored
-function Cache:set(key, value) end
+function Cache:set(key, value, ttl) end
 
 ---The value of a key, or `nil`, without counting or changing the order.
+---An expired entry still held gives `nil, stale_value`.
 ---@param key any
 ---@return any value
+---@return any stale the value of an expired entry still held, after `nil`
 function Cache:peek(key) end
 
 ---Whether a key has a live entry, without counting or changing the order.

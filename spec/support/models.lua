@@ -154,10 +154,12 @@ function Model:touch(e)
   end
 end
 
+-- An expired entry still held is a miss that gives nil and its stale value.
 function Model:get(k, now)
   local e = self:find(k)
   if e == nil or not self:alive(e, now) then
     self.misses = self.misses + 1
+    if e ~= nil then return nil, e.value end
     return nil
   end
   self.hits = self.hits + 1
@@ -167,7 +169,8 @@ end
 
 function Model:peek(k, now)
   local e = self:find(k)
-  if e == nil or not self:alive(e, now) then return nil end
+  if e == nil then return nil end
+  if not self:alive(e, now) then return nil, e.value end
   return e.value
 end
 
@@ -226,10 +229,16 @@ function Model:evict(need, avoid, chooser)
   end
 end
 
---- set(k, v, now[, expires]): 'expires' is what ttu returned (tlru).
-function Model:set(k, v, now, expires, chooser)
+--- set(k, v, now[, expires[, chooser[, ttl]]]): 'expires' is what ttu returned
+-- (tlru); 'ttl' is the entry's own (set's third argument), which overrides both
+-- the cache's ttl and ttu.
+function Model:set(k, v, now, expires, chooser, ttl)
   local weight = self.getsizeof and self.getsizeof(v) or 1
-  if self.policy == "ttl" then expires = now + self.ttl end
+  if ttl then
+    expires = now + ttl
+  elseif self.policy == "ttl" then
+    expires = now + self.ttl
+  end
   local rejected = self.policy == "tlru" and not (now < expires)
   if self:timed() and not rejected then self:expire(now) end
   local e = self:find(k)

@@ -260,8 +260,13 @@ local function run(seed)
   local OPS = {
     function(r, _, where)  -- get, peek
       local cc, k = caches[r(#caches)], pick_key(r)
-      check_value(cc, k, cc.cache:get(k), where .. " get")
-      check_value(cc, k, cc.cache:peek(k), where .. " peek")
+      -- an expired entry still held: nil and its stale value, also one set for k
+      local v, stale = cc.cache:get(k)
+      check_value(cc, k, v, where .. " get")
+      check_value(cc, k, stale, where .. " get (stale)")
+      v, stale = cc.cache:peek(k)
+      check_value(cc, k, v, where .. " peek")
+      check_value(cc, k, stale, where .. " peek (stale)")
     end,
     function(r, _, where)  -- has
       local cc = caches[r(#caches)]
@@ -277,7 +282,9 @@ local function run(seed)
         cc.valid[ck] = cc.valid[ck] or {}
         cc.valid[ck][v.serial] = true
       end
-      local stored = cc.cache:set(k, v)
+      -- timed policies: every other set with a ttl of its own (TTL's heap)
+      local ttl = timed and r(2) == 1 and r(8) / 2 or nil
+      local stored = cc.cache:set(k, v, ttl)
       if type(stored) ~= "boolean" then violation(where, "set gave %s", tostring(stored)) end
     end,
     function(r, fin, where)  -- delete, pop
