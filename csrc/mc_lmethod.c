@@ -25,13 +25,13 @@
 
 #include "mc_lua.h"
 
-static void checkself(lua_State *L) {
-  const char *fname;
+/* Raises unless self (at 1) is an object; 'fname' names the method (NULL:
+** the running function). */
+void mc_lmethod_checkself(lua_State *L, const char *fname) {
   int t = lua_type(L, 1);
-  if (t == LUA_TTABLE || t == LUA_TUSERDATA || t == LUA_TFUNCTION ||
-      t == LUA_TTHREAD)
+  if (mc_byidentity(t))
     return;
-  fname = mc_fname(L, NULL);
+  fname = mc_fname(L, fname);
   if (t == LUA_TSTRING)
     mc_argerror(L, 1, fname, "self is a string and cannot be held weakly: "
                 "use methodcache.cached for functions of strings");
@@ -124,7 +124,7 @@ static int m_call(lua_State *L) {
     /* first call for this object (or its cache was finalized while the
     ** object came back to life in a finalizer): a new cache; only objects
     ** get there, so the check of self costs nothing on a hit */
-    checkself(L);
+    mc_lmethod_checkself(L, NULL);
     lua_pop(L, 1);
     if (m->factory) {
       luaL_checkstack(L, 2, NULL);
@@ -166,8 +166,13 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
     m->o.maxsize = -1;  /* no cache yet */
     lua_pushvalue(L, 2);  /* upvalue 4 */
   }
-  else
+  else {
     mc_opts_read(L, 2, 2, fname, MC_FOR_METHOD, &m->o);  /* upvalue 4 */
+    if (m->o.policy == MC_FAST) {
+      mc_lfast_new(L, &m->o, self, 2, fname);
+      return 1;
+    }
+  }
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -238,6 +243,8 @@ static mc_handle *objcache(lua_State *L, mc_method *m) {
 
 static int l_info(lua_State *L) {
   mc_method *m;
+  if (mc_lfast_control(L, 1) >= 0)
+    return 1;
   m = checkfn(L, "info");
   if (!lua_isnil(L, 2) || !m->self) {
     mc_handle *h = objcache(L, m);
@@ -283,6 +290,8 @@ static int l_info(lua_State *L) {
 
 static int l_clear(lua_State *L) {
   mc_method *m;
+  if (mc_lfast_control(L, 2) >= 0)
+    return 0;
   m = checkfn(L, "clear");
   if (!lua_isnil(L, 2) || !m->self) {
     if (objcache(L, m) != NULL)
