@@ -284,6 +284,36 @@ describe("policy fast", function()
       assert.are.equal(1, calls.hot)
     end)
 
+    it("hits at least 80% as often as exact LRU on a Zipf workload", function()
+      -- tools/fast_hitratio.lua prints this comparison for more workloads
+      local cum, total = {}, 0
+      for i = 1, 1000 do
+        total = total + 1 / i
+        cum[i] = total
+      end
+      math.randomseed(7)
+      local keys = {}
+      for j = 1, 50000 do
+        local x, lo, hi = math.random() * total, 1, 1000
+        while lo < hi do
+          local mid = (lo + hi) // 2
+          if cum[mid] < x then lo = mid + 1 else hi = mid end
+        end
+        keys[j] = lo
+      end
+      local hits = {}
+      for _, policy in ipairs({ "lru", "fast" }) do
+        local T = {}
+        T.__index = T
+        T.m = methodcache.method(function(_, k) return k end, { policy = policy, maxsize = 64 })
+        local o = setmetatable({}, T)
+        for j = 1, #keys do o:m(keys[j]) end
+        hits[policy] = methodcache.info(T.m).hits
+      end
+      assert.is_true(hits.fast >= 0.8 * hits.lru, ("fast %d, lru %d"):format(hits.fast, hits.lru))
+      assert.is_true(hits.fast > 0.3 * #keys)
+    end)
+
     it("stores nothing with maxsize = 0", function()
       local calls = 0
       local f = methodcache.cached(function(x)
