@@ -31,7 +31,7 @@ static const char chunk[] =
   "-- methodcache.fast: policy \"fast\", whose hits run as Lua bytecode. Run\n"
   "-- once per state with the C helpers; returns make(fn, method, arity,\n"
   "-- maxsize).\n"
-  "local nargs, weak, nxt, unpack, checkself = ...\n"
+  "local nargs, weak, nxt, unpack, checkself, cut = ...\n"
   "\n"
   "-- Private keys, never given to users: the slot of a nil argument, of a\n"
   "-- call without arguments, and the subtree of calls with two or more.\n"
@@ -135,14 +135,15 @@ static const char chunk[] =
   "return function(fn, method, arity, maxsize)\n"
   "  local objs, recs = weak(), weak() -- obj -> young values, record\n"
   "  local hits, misses = 0, 0\n"
-  "  local half = maxsize - maxsize // 2 -- a full young generation\n"
+  "  local half = maxsize - maxsize // 4 -- a full young generation\n"
+  "  local batch = maxsize // 32 + 1 -- old entries evicted at a time\n"
   "  local SELF = {} -- the one \"object\" of a cached function\n"
   "\n"
   "  -- Where an object's tables are found: objs[obj] (read inline by the\n"
   "  -- hit paths below) and recs[obj].\n"
   "  local function newrec(obj)\n"
   "    local y = weak(0)\n"
-  "    local r = { y, false, false, false, 0, 0, 0, 0 }\n"
+  "    local r = { y, false, false, false, 0, 0, 0, 0, nil, 3 }\n"
   "    objs[obj], recs[obj] = y, r\n"
   "    return r\n"
   "  end\n"
@@ -150,23 +151,38 @@ static const char chunk[] =
   "  local function reset(obj, r)\n"
   "    local y = weak(0)\n"
   "    r[1], r[2], r[3], r[4], r[5], r[6] = y, false, false, false, 0, 0\n"
-  "    r[8] = r[8] + 1\n"
+  "    r[8], r[9], r[10] = r[8] + 1, nil, 3\n"
   "    objs[obj] = y\n"
   "  end\n"
   "\n"
-  "  -- Room for one more young entry: a full young generation becomes the\n"
-  "  -- old one (the old one's entries are evicted); then, if young and old\n"
-  "  -- together are full (odd maxsize), the old one goes too.  The new\n"
-  "  -- young table is made at the size it is likely to reach.\n"
+  "  -- The young generation becomes the old one; what was left of the old\n"
+  "  -- one goes.\n"
+  "  local function retire(obj, r)\n"
+  "    r[3], r[4], r[6] = r[1], r[2], r[5]\n"
+  "    local y = weak(half)\n"
+  "    r[1], r[2], r[5] = y, false, 0\n"
+  "    r[9], r[10] = nil, 3\n"
+  "    objs[obj] = y\n"
+  "  end\n"
+  "\n"
+  "  -- Room for one more young entry: a full young generation retires; in\n"
+  "  -- a full cache old entries go, 'batch' at a time, in the order of the\n"
+  "  -- old tables (r[10] the table, r[9] the key to go on from).  Entries\n"
+  "  -- of calls of two or more arguments are left to go with their\n"
+  "  -- generation.\n"
   "  local function room(obj, r)\n"
-  "    if r[5] >= half then\n"
-  "      r[3], r[4], r[6] = r[1], r[2], r[5]\n"
-  "      local y = weak(half)\n"
-  "      r[1], r[2], r[5] = y, false, 0\n"
-  "      objs[obj] = y\n"
-  "    end\n"
-  "    if r[5] + r[6] >= maxsize then\n"
-  "      r[3], r[4], r[6] = false, false, 0\n"
+  "    if r[5] >= half then retire(obj, r) end\n"
+  "    while r[5] + r[6] >= maxsize do\n"
+  "      if r[6] <= 0 then retire(obj, r) end\n"
+  "      local g, n = r[10], 0\n"
+  "      if g > 4 then\n"
+  "        r[3], r[4], r[6] = false, false, 0\n"
+  "      else\n"
+  "        local t = r[g]\n"
+  "        if t then n, r[9] = cut(t, r[9], batch, MULTI) end\n"
+  "        if n < batch then r[9], r[10] = nil, g + 1 end\n"
+  "        r[6] = r[6] - n\n"
+  "      end\n"
   "    end\n"
   "  end\n"
   "\n"
@@ -502,6 +518,32 @@ static int f_next(lua_State *L) {
   return 0;
 }
 
+/* cut(t, k, n, skip): removes up to n keys of t, but 'skip', going on
+** after key k (nil: from the start); returns how many, and the last key
+** removed if it is no object (an object is not held: the next cut then
+** starts again from the start).  Clearing keys while traversing is what
+** next allows, and raw sets of nil never allocate. */
+static int f_cut(lua_State *L) {
+  lua_Integer want = luaL_checkinteger(L, 3), got = 0;
+  lua_settop(L, 4);
+  lua_pushvalue(L, 2);
+  while (got < want && lua_next(L, 1)) {
+    lua_pop(L, 1);                                      /* the value */
+    if (lua_rawequal(L, -1, 4))
+      continue;
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, 1);
+    got++;
+  }
+  lua_pushinteger(L, got);
+  if (lua_gettop(L) == 6 && !mc_byidentity(lua_type(L, 5))) {
+    lua_pushvalue(L, 5);
+    return 2;
+  }
+  return 1;
+}
+
 /* A box {n = count, ...}: its values. */
 static int f_unpack(lua_State *L) {
   lua_Integer n, i;
@@ -542,7 +584,7 @@ static int f_checkself(lua_State *L) {
 /* Pushes the chunk's make function, running the chunk the first time. */
 static void pushmake(lua_State *L) {
   static const lua_CFunction helpers[] = {
-    f_nargs, f_weak, f_next, f_unpack, f_checkself
+    f_nargs, f_weak, f_next, f_unpack, f_checkself, f_cut
   };
   int i, n = (int)(sizeof(helpers) / sizeof(helpers[0]));
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &make_key) == LUA_TFUNCTION)
