@@ -98,7 +98,8 @@
 
 --- What `info` returns.
 -- @table Info
--- @field hits calls answered from a cache
+-- @field hits calls answered from a cache (absent with `obj` for policy
+-- `"fast"`, which counts them per method only)
 -- @field misses calls that ran the function
 -- @field currsize entries held (their total weight with `getsizeof`)
 -- @field maxsize the bound of each cache (`math.huge` for `unbounded`; `nil`
@@ -117,7 +118,11 @@
 -- @table Options
 -- @field policy `"lru"` (default), `"lfu"`, `"fifo"`, `"rr"`, `"ttl"`,
 -- `"tlru"` or `"unbounded"`.  Without it, `ttl` implies `"ttl"` and `ttu`
--- implies `"tlru"`.
+-- implies `"tlru"`.  `method` and `cached` also take `"fast"`: hits run as
+-- Lua bytecode, recency is approximate (two generations per object, see the
+-- README), only `maxsize` is taken (`bad argument #2 to 'method' (policy
+-- 'fast' does not support option 'on_evict')`), and `info` counts hits per
+-- method only.
 -- @field maxsize entries per cache (default 128), a non-negative integer;
 -- with `getsizeof`, the bound of the total weight
 -- @field typed `true`: `1` and `1.0` are different keys (default `false`)
