@@ -497,6 +497,54 @@ describe("policy fast", function()
     end)
   end)
 
+  describe("out of memory", function()
+    it("fails cleanly at every allocation and leaves the caches right and bounded", function()
+      local ok_testing, testing = pcall(require, "methodcache.testing")
+      assert(ok_testing, "methodcache.testing is built by make test")
+      local function workload(T, objs)
+        for i = 1, 120 do
+          local o = objs[i % 3 + 1]
+          local k = i % 7 == 0 and { i } or i % 11
+          local want = type(k) == "table" and k[1] or k
+          local a, b = o:m(k)
+          assert(a == want and b == nil, "a wrong result")
+          local n = select("#", o:v(k, i % 5))
+          assert(n == 2, "a wrong count of results")
+        end
+        for _, o in ipairs(objs) do
+          assert(methodcache.info(T.m, o).currsize <= 6)
+          assert(methodcache.info(T.v, o).currsize <= 6)
+        end
+      end
+      local runs = 0
+      for n = 1, 20000 do
+        local T = {}
+        T.__index = T
+        T.m = methodcache.method(function(_, k)
+          if type(k) == "table" then return k[1] end
+          return k
+        end, { policy = "fast", maxsize = 6 })
+        T.v = methodcache.method(function(_, k, j) return k, j end,
+          { policy = "fast", maxsize = 6 })
+        local objs = { setmetatable({}, T), setmetatable({}, T), setmetatable({}, T) }
+        local ok, msg = pcall(function()
+          testing.failafter(n)
+          workload(T, objs)
+        end)
+        local refused = testing.failafter(nil)
+        runs = runs + 1
+        if ok and refused == 0 then break end
+        assert(ok or msg == "not enough memory", msg)
+        for _, o in ipairs(objs) do -- as the failure left them
+          assert(methodcache.info(T.m, o).currsize <= 6, "run " .. n)
+          assert(methodcache.info(T.v, o).currsize <= 6, "run " .. n)
+        end
+        workload(T, objs) -- the same caches, after the failure: right and bounded
+      end
+      assert.is_true(runs > 10 and runs < 20000)
+    end)
+  end)
+
   describe("options", function()
     it("are refused with a message that names the option fast does not support", function()
       local f = function() end
