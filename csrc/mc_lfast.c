@@ -30,7 +30,8 @@
 static const char chunk[] =
   "-- methodcache.fast: policy \"fast\", whose hits run as Lua bytecode. Run\n"
   "-- once per state with the C helpers; returns make(fn, method, arity,\n"
-  "-- maxsize).\n"
+  "-- maxsize), which returns the cached function and its control table\n"
+  "-- {info, clear, delete, refresh, fn, method}.\n"
   "local nargs, weak, nxt, unpack, checkself, cut = ...\n"
   "\n"
   "-- Private keys, never given to users: the slot of a nil argument, of a\n"
@@ -487,7 +488,50 @@ static const char chunk[] =
   "    end\n"
   "  end\n"
   "\n"
-  "  return f, info, clear\n"
+  "  -- The key a call of (...) makes (nil for a NaN): n and k as in miss1\n"
+  "  -- and missn.\n"
+  "  local function keyof(...)\n"
+  "    local n = arity\n"
+  "    if n < 0 then n = nargs(...) end\n"
+  "    if n == 0 then return n, ZERO end\n"
+  "    local k = { ... }\n"
+  "    for i = 1, n do\n"
+  "      local ai = k[i]\n"
+  "      if ai ~= ai then return n, nil end\n"
+  "    end\n"
+  "    if n == 1 then return n, key(k[1]) end\n"
+  "    return n, k\n"
+  "  end\n"
+  "\n"
+  "  -- methodcache.delete(f[, obj], ...): whether the key had an entry.\n"
+  "  local function delete(obj, ...)\n"
+  "    local n, k = keyof(...)\n"
+  "    local r = recs[obj]\n"
+  "    if r == nil or k == nil then return false end\n"
+  "    local c = r[5] + r[6]\n"
+  "    remove(r, n, k)\n"
+  "    return r[5] + r[6] < c\n"
+  "  end\n"
+  "\n"
+  "  -- methodcache.refresh(f[, obj], ...): computes again and stores.\n"
+  "  local function refresh(obj, ...)\n"
+  "    local n, k = keyof(...)\n"
+  "    local r = record(obj)\n"
+  "    if k == nil or maxsize == 0 then\n"
+  "      if method then return fn(obj, ...) end\n"
+  "      return fn(...)\n"
+  "    end\n"
+  "    -- a version that is never r's: finish removes the old entry\n"
+  "    if method then return finish(obj, r, n, k, -1, fn(obj, ...)) end\n"
+  "    return finish(obj, r, n, k, -1, fn(...))\n"
+  "  end\n"
+  "\n"
+  "  local ctl = { info, clear, delete, refresh, fn, method }\n"
+  "  if not method then\n"
+  "    ctl[3] = function(...) return delete(SELF, ...) end\n"
+  "    ctl[4] = function(...) return refresh(SELF, ...) end\n"
+  "  end\n"
+  "  return f, ctl\n"
   "end\n";
 
 static const char make_key = 'f';   /* registry: what the chunk returned */
@@ -617,7 +661,7 @@ static void checkopts(lua_State *L, const mc_opts *o, int arg,
                       const char *fname) {
   static const struct { int opt; const char *name; } fns[] = {
     {MC_OPT_ONEVICT, "on_evict"}, {MC_OPT_GETSIZEOF, "getsizeof"},
-    {MC_OPT_TIMER, "timer"}
+    {MC_OPT_TIMER, "timer"}, {MC_OPT_KEY, "key"}
   };
   const char *bad = NULL;
   size_t i;
@@ -654,11 +698,7 @@ void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
   lua_pushboolean(L, self);
   lua_pushinteger(L, arity);
   lua_pushinteger(L, (lua_Integer)o->maxsize);
-  lua_call(L, 4, 3);                        /* f, info, clear */
-  lua_createtable(L, 2, 0);
-  lua_rotate(L, -3, 1);
-  lua_rawseti(L, -3, 2);
-  lua_rawseti(L, -2, 1);                    /* f, {info, clear} */
+  lua_call(L, 4, 2);                        /* f, its control table */
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ctl_key) != LUA_TTABLE) {
     lua_pop(L, 1);
     mc_pushweak(L, 'k');
@@ -671,20 +711,61 @@ void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
   lua_pop(L, 2);                            /* f */
 }
 
-/* info(f[, obj]) (op 1) and clear(f[, obj]) (op 2) of a fast function at
-** 1: returns their count of results, or -1 if f is not one. */
+/* If the value at 'idx' is a fast function, pushes its control table
+** (MC_FAST_*) and returns 1; else returns 0 and pushes nothing. */
+int mc_lfast_pushcontrol(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx))
+    return 0;
+  idx = lua_absindex(L, idx);
+  luaL_checkstack(L, 2, NULL);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ctl_key) == LUA_TTABLE) {
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+      lua_remove(L, -2);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* info(f[, obj]) and clear(f[, obj]) (op MC_FAST_INFO, MC_FAST_CLEAR) of a
+** fast function at 1: returns their count of results, or -1 if f is not
+** one. */
 int mc_lfast_control(lua_State *L, int op) {
-  if (lua_type(L, 1) != LUA_TFUNCTION || lua_iscfunction(L, 1))
+  if (lua_type(L, 1) != LUA_TFUNCTION)  /* and the stack as it was */
     return -1;
   lua_settop(L, 2);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ctl_key) != LUA_TTABLE)
-    return -1;
-  lua_pushvalue(L, 1);
-  if (lua_rawget(L, -2) != LUA_TTABLE)
+  if (!mc_lfast_pushcontrol(L, 1))
     return -1;
   lua_rawgeti(L, -1, op);
   lua_pushboolean(L, !lua_isnil(L, 2));
   lua_pushvalue(L, 2);
-  lua_call(L, 2, op == 1);
-  return op == 1;
+  lua_call(L, 2, op == MC_FAST_INFO);
+  return op == MC_FAST_INFO;
+}
+
+static int allresults(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  (void)ctx;
+  return lua_gettop(L);
+}
+
+/* refresh(f[, obj], ...) and delete(f[, obj], ...) of a fast function at
+** 1: returns their count of results, or -1 if f is not one.  refresh
+** calls the function, which may yield. */
+int mc_lfast_onekey(lua_State *L, int refresh) {
+  int n = lua_gettop(L);
+  if (!mc_lfast_pushcontrol(L, 1))
+    return -1;
+  lua_rawgeti(L, -1, MC_FAST_METHOD);
+  if (lua_toboolean(L, -1) && !mc_byidentity(lua_type(L, 2)))
+    mc_argerror(L, 2, refresh ? "refresh" : "delete", "object expected, "
+                "got %s", luaL_typename(L, 2));
+  lua_rawgeti(L, -2, refresh ? MC_FAST_REFRESH : MC_FAST_DELETE);
+  lua_replace(L, 1);
+  lua_settop(L, n);
+  lua_callk(L, n - 1, LUA_MULTRET, 0, allresults);
+  return allresults(L, LUA_OK, 0);
 }

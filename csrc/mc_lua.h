@@ -52,7 +52,8 @@ MC_HIDDEN_BEGIN
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
 
-enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
+enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU,
+       MC_OPT_KEY };
 
 #define MC_HAS(o)  (1 << (o))
 
@@ -176,6 +177,8 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
 int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
                  const char *fname);
+int mc_op_delete(lua_State *L, int hidx, int first, int last,
+                 const char *fname);
 int mc_op_expire(lua_State *L, int hidx);
 int mc_op_snapshot(lua_State *L, int hidx);
 void mc_op_clear(lua_State *L, int hidx);
@@ -201,11 +204,19 @@ typedef struct mc_method {
   int self;                 /* per-object caches (method) or one (function) */
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
+  int keyed;                /* option key: upvalue 7 is the key function */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
 } mc_method;
 
 #define MC_METHOD_NUV  1
+
+/* The stack of a call, arguments at 1..n: the key is the arguments after
+** self.  With option key, the key function's one result is pushed after
+** the arguments: then n counts it, the key is that slot alone and the
+** function gets the slots before it. */
+#define MC_KEYFIRST(m, n)  ((m)->keyed ? (n) : (m)->self ? 2 : 1)
+#define MC_NARGS(m, n)     ((n) - (m)->keyed)
 
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);
@@ -222,9 +233,15 @@ int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud);
 /* Not a policy of the core: methods and cached functions only. */
 #define MC_FAST  MC_NPOLICIES
 
+/* The control table of a fast function: what the chunk gives C. */
+enum { MC_FAST_INFO = 1, MC_FAST_CLEAR, MC_FAST_DELETE, MC_FAST_REFRESH,
+       MC_FAST_FN, MC_FAST_METHOD };
+
 void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
                   const char *fname);
+int mc_lfast_pushcontrol(lua_State *L, int idx);
 int mc_lfast_control(lua_State *L, int op);
+int mc_lfast_onekey(lua_State *L, int refresh);
 
 /* }====================================================== */
 

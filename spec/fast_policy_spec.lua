@@ -497,6 +497,61 @@ describe("policy fast", function()
     end)
   end)
 
+  describe("wrap, wrapped, refresh and delete", function()
+    it("work on fast methods with the key a call makes", function()
+      local calls = 0
+      local C = {}
+      C.__index = C
+      function C.sq(_, x)
+        calls = calls + 1
+        return x * x
+      end
+      function C.va(_, ...)
+        calls = calls + 1
+        return select("#", ...)
+      end
+      methodcache.wrap(C, "sq", "va", { policy = "fast", maxsize = 8 })
+      local sq = C.sq
+      methodcache.wrap(C, "sq") -- cached already: left as it is
+      assert.are.equal(sq, C.sq)
+      local o = setmetatable({}, C)
+      assert.are.equal(9, o:sq(3))
+      assert.are.equal(9, methodcache.refresh(C.sq, o, 3))
+      assert.are.equal(2, calls)
+      assert.are.equal(9, o:sq(3))
+      assert.are.equal(2, calls)
+      assert.is_true(methodcache.delete(C.sq, o, 3))
+      assert.is_false(methodcache.delete(C.sq, o, 3))
+      assert.is_false(methodcache.delete(C.sq, o, 0 / 0))
+      assert.are.equal(9, o:sq(3))
+      assert.are.equal(3, calls)
+      assert.are.equal(1, methodcache.info(C.sq, o).currsize)
+      -- a vararg method: the count of arguments is part of the key
+      o:va(1, nil)
+      assert.is_false(methodcache.delete(C.va, o, 1))
+      assert.is_true(methodcache.delete(C.va, o, 1, nil))
+      assert.are.equal(16, methodcache.wrapped(C.sq)(o, 4))
+      assert.has_error(function() methodcache.refresh(C.sq, 5, 1) end,
+        "bad argument #2 to 'refresh' (object expected, got number)")
+    end)
+
+    it("work on fast cached functions, and refresh may yield", function()
+      local f = methodcache.cached(function(a, b)
+        return a + (b or coroutine.yield("b?"))
+      end, { policy = "fast" })
+      assert.are.equal(3, f(1, 2))
+      assert.are.equal(3, methodcache.refresh(f, 1, 2))
+      assert.is_true(methodcache.delete(f, 1, 2))
+      assert.is_false(methodcache.delete(f, 1, 2))
+      local co = coroutine.wrap(function() return methodcache.refresh(f, 1) end)
+      assert.are.equal("b?", co())
+      assert.are.equal(11, co(10))
+      assert.are.equal(11, f(1)) -- stored by the refresh
+      assert.has_error(function() methodcache.wrap({ g = f }, "g") end,
+        "bad argument #2 to 'wrap' ('g' is a function made by methodcache.cached, not a method)")
+    end)
+  end)
+
   describe("out of memory", function()
     it("fails cleanly at every allocation and leaves the caches right and bounded", function()
       local ok_testing, testing = pcall(require, "methodcache.testing")
@@ -550,7 +605,7 @@ describe("policy fast", function()
       local f = function() end
       for _, opt in ipairs({
         { on_evict = f }, { getsizeof = f }, { timer = f }, { typed = true },
-        { coalesce = true }, { seed = 1 },
+        { coalesce = true }, { seed = 1 }, { key = f },
       }) do
         local name = next(opt)
         opt.policy = "fast"
