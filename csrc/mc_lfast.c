@@ -25,13 +25,15 @@
 ** can count its arguments: the key is every argument with their count, as
 ** in policy lru.
 */
+#include <string.h>
+
 #include "mc_lua.h"
 
 static const char chunk[] =
   "-- methodcache.fast: policy \"fast\", whose hits run as Lua bytecode. Run\n"
   "-- once per state with the C helpers; returns make(fn, method, arity,\n"
   "-- maxsize), which returns the cached function and its control table\n"
-  "-- {info, clear, delete, refresh, fn, method}.\n"
+  "-- {info, clear, delete, refresh, fn, method, stats}.\n"
   "local nargs, weak, nxt, unpack, checkself, cut = ...\n"
   "\n"
   "-- Private keys, never given to users: the slot of a nil argument, of a\n"
@@ -136,7 +138,7 @@ static const char chunk[] =
   "\n"
   "return function(fn, method, arity, maxsize)\n"
   "  local objs, recs = weak(), weak() -- obj -> young values, record\n"
-  "  local hits, misses = 0, 0\n"
+  "  local hits, misses, made = 0, 0, 0 -- made: records, ever\n"
   "  local half = maxsize - maxsize // 4 -- a full young generation\n"
   "  local batch = maxsize // 32 + 1 -- old entries evicted at a time\n"
   "  local SELF = {} -- the one \"object\" of a cached function\n"
@@ -147,6 +149,7 @@ static const char chunk[] =
   "    local y = weak(0)\n"
   "    local r = { y, false, false, false, 0, 0, 0, 0, nil, 3 }\n"
   "    objs[obj], recs[obj] = y, r\n"
+  "    made = made + 1\n"
   "    return r\n"
   "  end\n"
   "\n"
@@ -526,7 +529,15 @@ static const char chunk[] =
   "    return finish(obj, r, n, k, -1, fn(...))\n"
   "  end\n"
   "\n"
-  "  local ctl = { info, clear, delete, refresh, fn, method }\n"
+  "  -- For methodcache.report(): hits, misses, entries, objects, the\n"
+  "  -- records made that were collected since, maxsize.\n"
+  "  local function stats()\n"
+  "    local i = info(false)\n"
+  "    return hits, misses, i.currsize, i.instances, made - i.instances,\n"
+  "      maxsize\n"
+  "  end\n"
+  "\n"
+  "  local ctl = { info, clear, delete, refresh, fn, method, stats }\n"
   "  if not method then\n"
   "    ctl[3] = function(...) return delete(SELF, ...) end\n"
   "    ctl[4] = function(...) return refresh(SELF, ...) end\n"
@@ -709,6 +720,40 @@ void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
   lua_pushvalue(L, -3);
   lua_rawset(L, -3);
   lua_pop(L, 2);                            /* f */
+  mc_lstats_register(L);
+}
+
+/* For mc_lstats: if the value at 'f' is a fast function, fills 's' from
+** it (its stats function walks its tables: Lua code, no core pointer),
+** pushes nil for its name (fast functions do not learn it) and returns 1;
+** else returns 0 and pushes nothing. */
+int mc_lfast_stat(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
+  int ctl;
+  if (!mc_lfast_pushcontrol(L, f))
+    return 0;
+  ctl = lua_gettop(L);
+  memset(s, 0, sizeof(*s));
+  lua_rawgeti(L, ctl, MC_FAST_METHOD);
+  s->kind = lua_toboolean(L, -1) ? "method" : "function";
+  s->policy = "fast";
+  lua_rawgeti(L, ctl, MC_FAST_STATS);
+  lua_call(L, 0, 6);
+  s->hits = (long long)lua_tointeger(L, -6);
+  s->misses = (long long)lua_tointeger(L, -5);
+  s->entries = s->currsize = (long long)lua_tointeger(L, -4);
+  s->objects = (long long)lua_tointeger(L, -3);
+  s->collected = (long long)lua_tointeger(L, -2);
+  s->maxsize = (long long)lua_tointeger(L, -1);
+  s->source = "?";
+  s->line = -1;
+  lua_rawgeti(L, ctl, MC_FAST_FN);
+  if (lua_type(L, -1) == LUA_TFUNCTION && lua_getinfo(L, ">S", ar)) {
+    s->source = ar->short_src;
+    s->line = ar->linedefined;
+  }
+  lua_settop(L, ctl - 1);
+  lua_pushnil(L);
+  return 1;
 }
 
 /* If the value at 'idx' is a fast function, pushes its control table

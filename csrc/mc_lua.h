@@ -235,13 +235,14 @@ int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud);
 
 /* The control table of a fast function: what the chunk gives C. */
 enum { MC_FAST_INFO = 1, MC_FAST_CLEAR, MC_FAST_DELETE, MC_FAST_REFRESH,
-       MC_FAST_FN, MC_FAST_METHOD };
+       MC_FAST_FN, MC_FAST_METHOD, MC_FAST_STATS };
 
 void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
                   const char *fname);
 int mc_lfast_pushcontrol(lua_State *L, int idx);
 int mc_lfast_control(lua_State *L, int op);
 int mc_lfast_onekey(lua_State *L, int refresh);
+int mc_lfast_stat(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar);
 
 /* }====================================================== */
 

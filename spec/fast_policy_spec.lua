@@ -363,6 +363,32 @@ describe("policy fast", function()
       assert.are.equal(4, methodcache.info(T.m).misses)
     end)
 
+    it("list fast methods and functions in methodcache.report()", function()
+      local Sq = {}
+      Sq.__index = Sq
+      Sq.area = methodcache.method(function(self) return self.side ^ 2 end,
+        { policy = "fast", maxsize = 8 })
+      ;(function()
+        local big, small = setmetatable({ side = 10 }, Sq), setmetatable({ side = 1 }, Sq)
+        big:area(); big:area(); small:area()
+        Sq.keep = big
+      end)()
+      full_gc()
+      local found
+      for _, s in ipairs(methodcache.report()) do
+        if s.policy == "fast" and s.maxsize == 8 then found = s end
+      end
+      assert.is_table(found)
+      assert.are.equal("method", found.kind)
+      assert.are.equal(1, found.hits)
+      assert.are.equal(2, found.misses)
+      assert.are.equal(1, found.entries)
+      assert.are.equal(1, found.objects)
+      assert.are.equal(1, found.collected)
+      assert.are.equal(0, found.bytes)
+      assert.matches("fast_policy_spec", found.source)
+    end)
+
     it("work for a cached function", function()
       local f = methodcache.cached(function(a, b) return a, b end, { policy = "fast" })
       f(1, 2); f(1, 2); f(3)
