@@ -14,6 +14,8 @@ Obj.methodcache = V.make("methodcache") -- the default maxsize, 128
 Obj.lualru = V.make("lualru", 128)
 Obj.methodcache64 = V.make("methodcache", 64)
 Obj.lualru64 = V.make("lualru", 64)
+Obj.fast = V.make("fast") -- policy "fast", maxsize 128
+Obj.fast64 = V.make("fast", 64)
 
 -- Every variant runs the very same loop, with only the method name changed.
 local function method_loop(name, keys)
@@ -48,7 +50,7 @@ local sections, summary = {}, {}
 -- Hits: x cycles over 8 numbers, so after the first round every call hits.
 do
   local loop_ns = lib.ns_per_op(empty_loop(HIT_KEYS))
-  local names = { "uncached", "memo", "methodcache", "lualru" }
+  local names = { "uncached", "memo", "methodcache", "fast", "lualru" }
   local ns, rows = {}, {}
   for _, name in ipairs(names) do
     local loop, obj = method_loop(name, HIT_KEYS)
@@ -71,6 +73,8 @@ do
   }
   summary.hit_ratio = ns.methodcache / ns.memo
   summary.hit_vs_lualru = ns.lualru / ns.methodcache
+  summary.fast_hit_ratio = ns.fast / ns.memo
+  summary.fast_hit_vs_lualru = ns.lualru / ns.fast
 end
 
 ---------------------------------------------------------------------------------------
@@ -80,16 +84,19 @@ do
   local unc = lib.ns_per_op((method_loop("uncached", MISS_KEYS)))
   local mc = lib.ns_per_op((method_loop("methodcache64", MISS_KEYS)))
   local lualru = lib.ns_per_op((method_loop("lualru64", MISS_KEYS)))
+  local fast = lib.ns_per_op((method_loop("fast64", MISS_KEYS)))
   sections[#sections + 1] = {
     title = "Miss + evict, maxsize 64, x cycling over 1000 numbers",
     headers = { "variant", "ns/call", "x methodcache" },
     rows = {
       { V.labels.uncached, unc, lib.ratio(unc / mc) },
       { V.labels.methodcache, mc, lib.ratio(1) },
+      { V.labels.fast, fast, lib.ratio(fast / mc) },
       { V.labels.lualru, lualru, lib.ratio(lualru / mc) },
     },
   }
   summary.miss_vs_lualru = lualru / mc
+  summary.fast_miss_vs_lualru = lualru / fast
 end
 
 ---------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ local BENCHMARKS = {
 }
 
 local HIT_TARGET = 1.30 -- issue 2: a hit costs at most 1.3x the hand-written memo
+local FAST_TARGET = 1.15 -- issue 7: a hit of policy "fast" at most 1.15x the hand memo,
+local FAST_VS_LUALRU = 3 -- and hits and miss+evict at least 3x faster than the Lua LRU
 
 io.stdout:setvbuf("line") -- show each table as soon as it is measured
 local t0 = os.clock()
@@ -47,6 +49,15 @@ if summary.hit_vs_lualru then
   verdict[#verdict + 1] = string.format(
     "plain-Lua LRU/methodcache: hit %.2fx, miss+evict %.2fx slower",
     summary.hit_vs_lualru, summary.miss_vs_lualru)
+end
+if summary.fast_hit_ratio then
+  local ok = summary.fast_hit_ratio <= FAST_TARGET and summary.fast_hit_vs_lualru >= FAST_VS_LUALRU
+    and summary.fast_miss_vs_lualru >= FAST_VS_LUALRU
+  verdict[#verdict + 1] = string.format(
+    "policy fast: hit %.2fx the hand memo (target <= %.2fx); plain-Lua LRU/fast: hit %.2fx, "
+      .. "miss+evict %.2fx slower (target >= %dx)%s", summary.fast_hit_ratio, FAST_TARGET,
+    summary.fast_hit_vs_lualru, summary.fast_miss_vs_lualru, FAST_VS_LUALRU,
+    ok and "" or "  ** off target **")
 end
 if summary.bytes_over_memo then
   verdict[#verdict + 1] = string.format(

@@ -2,6 +2,7 @@
 --   uncached     the method itself
 --   memo         weak[self][x] in two weak-keyed tables (the usual hand-written memo)
 --   methodcache  methodcache.method(m, { maxsize = size }) (LRU)
+--   fast         methodcache.method(m, { maxsize = size, policy = "fast" }) (bytecode hits)
 --   lualru       a plain-Lua LRU per object (bench/lualru.lua), in a weak-keyed table
 -- Loaded with lib.load("variants.lua").
 
@@ -55,6 +56,9 @@ function V.make(name, size)
   if name == "uncached" then return V.raw end
   if name == "memo" then return V.hand_memo(V.raw) end
   if name == "methodcache" then return methodcache.method(V.raw, { maxsize = size or 128 }) end
+  if name == "fast" then
+    return methodcache.method(V.raw, { maxsize = size or 128, policy = "fast" })
+  end
   if name == "lualru" then return V.lua_lru_memo(V.raw, size or 128) end
   error("unknown variant " .. tostring(name))
 end
@@ -63,6 +67,7 @@ V.labels = {
   uncached = "uncached method",
   memo = "hand memo weak[self][x]",
   methodcache = "methodcache.method",
+  fast = "methodcache.method, policy fast",
   lualru = "plain-Lua LRU memo",
 }
 

@@ -27,13 +27,13 @@
 
 #include "mc_lua.h"
 
-static void checkself(lua_State *L) {
-  const char *fname;
+/* Raises unless self (at 1) is an object; 'fname' names the method (NULL:
+** the running function). */
+void mc_lmethod_checkself(lua_State *L, const char *fname) {
   int t = lua_type(L, 1);
-  if (t == LUA_TTABLE || t == LUA_TUSERDATA || t == LUA_TFUNCTION ||
-      t == LUA_TTHREAD)
+  if (mc_byidentity(t))
     return;
-  fname = mc_fname(L, NULL);
+  fname = mc_fname(L, fname);
   if (t == LUA_TSTRING)
     mc_argerror(L, 1, fname, "self is a string and cannot be held weakly: "
                 "use methodcache.cached for functions of strings");
@@ -135,7 +135,7 @@ static int m_call(lua_State *L) {
     /* first call for this object (or its cache was finalized while the
     ** object came back to life in a finalizer): a new cache; only objects
     ** get there, so the check of self costs nothing on a hit */
-    checkself(L);
+    mc_lmethod_checkself(L, NULL);
     lua_pop(L, 1);
     if (m->factory) {
       luaL_checkstack(L, 2, NULL);
@@ -184,7 +184,7 @@ static int m_keycall(lua_State *L) {
   mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
   int n = lua_gettop(L);
   if (m->self)
-    checkself(L);  /* before the key function sees the arguments */
+    mc_lmethod_checkself(L, NULL);  /* before the key function sees the arguments */
   luaL_checkstack(L, 1, NULL);
   lua_pushvalue(L, lua_upvalueindex(7));
   callkey(L, m->self ? 2 : 1, n, n, m_keyed);
@@ -216,8 +216,13 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
     m->o.maxsize = -1;  /* no cache yet */
     lua_pushvalue(L, 2);  /* upvalue 4 */
   }
-  else
+  else {
     mc_opts_read(L, 2, 2, fname, MC_FOR_METHOD, &m->o);  /* upvalue 4 */
+    if (m->o.policy == MC_FAST) {
+      mc_lfast_new(L, &m->o, self, 2, fname);
+      return 1;
+    }
+  }
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -272,6 +277,21 @@ static mc_method *tomethod(lua_State *L, int idx) {
   return m;
 }
 
+/* What the value at 'idx' is: 0 nothing methodcache made, 1 a cached
+** method, 2 a cached function (policy fast included). */
+static int cachedkind(lua_State *L, int idx) {
+  mc_method *m = tomethod(L, idx);
+  int method;
+  if (m != NULL)
+    return m->self ? 1 : 2;
+  if (!mc_lfast_pushcontrol(L, idx))
+    return 0;
+  lua_rawgeti(L, -1, MC_FAST_METHOD);
+  method = lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  return method ? 1 : 2;
+}
+
 /* The method at 1, or an argument error. */
 static mc_method *checkmethod(lua_State *L, const char *fname) {
   mc_method *m = tomethod(L, 1);
@@ -309,6 +329,8 @@ static mc_handle *objcache(lua_State *L, mc_method *m) {
 
 static int l_info(lua_State *L) {
   mc_method *m;
+  if (mc_lfast_control(L, MC_FAST_INFO) >= 0)
+    return 1;
   m = checkfn(L, "info");
   if (!lua_isnil(L, 2) || !m->self) {
     mc_handle *h = objcache(L, m);
@@ -354,6 +376,8 @@ static int l_info(lua_State *L) {
 
 static int l_clear(lua_State *L) {
   mc_method *m;
+  if (mc_lfast_control(L, MC_FAST_CLEAR) >= 0)
+    return 0;
   m = checkfn(L, "clear");
   if (!lua_isnil(L, 2) || !m->self) {
     if (objcache(L, m) != NULL)
@@ -494,12 +518,14 @@ static int onekey(lua_State *L, int refresh) {
 
 /* methodcache.refresh(f, obj, ...), methodcache.refresh(f, ...) */
 static int l_refresh(lua_State *L) {
-  return onekey(L, 1);
+  int r = mc_lfast_onekey(L, 1);
+  return r >= 0 ? r : onekey(L, 1);
 }
 
 /* methodcache.delete(f, obj, ...), methodcache.delete(f, ...) */
 static int l_delete(lua_State *L) {
-  return onekey(L, 0);
+  int r = mc_lfast_onekey(L, 0);
+  return r >= 0 ? r : onekey(L, 0);
 }
 
 /* }====================================================== */
@@ -511,6 +537,10 @@ static int l_delete(lua_State *L) {
 
 /* methodcache.wrapped(f): the function f caches */
 static int l_wrapped(lua_State *L) {
+  if (mc_lfast_pushcontrol(L, 1)) {
+    lua_rawgeti(L, -1, MC_FAST_FN);
+    return 1;
+  }
   checkmethod(L, "wrapped");
   lua_getupvalue(L, 1, 3);
   return 1;
@@ -554,27 +584,27 @@ static int l_wrap(lua_State *L) {
   /* every name is checked before any method is replaced: an error changes
   ** nothing.  The methods go at t + 1 .. */
   for (i = 2; i <= last; i++) {
-    mc_method *m;
+    int kind;
     if (lua_type(L, i) != LUA_TSTRING)
       mc_argerror(L, i, "wrap", "method name expected, got %s",
                   luaL_typename(L, i));
     lua_pushvalue(L, i);
     lua_gettable(L, t);  /* as an instance finds it: inherited too */
-    m = tomethod(L, -1);
-    if (m != NULL && !m->self)
+    kind = cachedkind(L, -1);
+    if (kind == 2)
       mc_argerror(L, i, "wrap", "'%s' is a function made by "
                   "methodcache.cached, not a method", lua_tostring(L, i));
-    if (m == NULL && !mc_iscallable(L, -1))
+    if (kind == 0 && !mc_iscallable(L, -1))
       mc_argerror(L, i, "wrap", "'%s' must be a method of the class, got %s",
                   lua_tostring(L, i), luaL_typename(L, -1));
   }
   for (i = 2; i <= last; i++) {
     int v = t + i - 1, twice;
-    if (tomethod(L, v) != NULL)
+    if (cachedkind(L, v) != 0)
       continue;  /* cached already */
     lua_pushvalue(L, i);
     lua_rawget(L, t);
-    twice = tomethod(L, -1) != NULL;  /* named before in this call */
+    twice = cachedkind(L, -1) != 0;  /* named before in this call */
     lua_pop(L, 1);
     if (twice)
       continue;

@@ -154,7 +154,8 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
   switch (d->kind) {
     case K_POLICY: {
       static const char *const names[] = {
-        "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded", NULL
+        "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded",
+        "fast", NULL  /* MC_FAST */
       };
       int i;
       if (t != LUA_TSTRING)

@@ -81,6 +81,8 @@ static void addcache(methodcache_stat *s, mc_handle *h) {
 static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
   mc_method *m;
   int unbounded;
+  if (mc_lfast_stat(L, f, s, ar))  /* policy fast: a Lua closure */
+    return;
   lua_getupvalue(L, f, 1);
   m = (mc_method *)lua_touserdata(L, -1);
   lua_pop(L, 1);

@@ -15,6 +15,7 @@
 **   mc_lmethod.c  cached methods and functions
 **   mc_lcoalesce.c  the misses of option coalesce: one computation per key
 **                 across coroutines
+**   mc_lfast.c    policy fast: methods made of a Lua chunk, hits in bytecode
 **
 ** THE RULE (docs/DESIGN.md, "Reentrancy"): any Lua allocation (a GC step)
 ** may run finalizers, and a finalizer may use any cache.  So a pointer into
@@ -55,6 +56,10 @@ enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU,
        MC_OPT_KEY };
 
 #define MC_HAS(o)  (1 << (o))
+
+/* Arguments compared by identity (and held weakly), as a Lua type. */
+#define mc_byidentity(t)  ((t) == LUA_TTABLE || (t) == LUA_TUSERDATA || \
+                           (t) == LUA_TFUNCTION || (t) == LUA_TTHREAD)
 
 /* for the few functions of the hit path that the compiler would not inline
 ** because they have a second, colder caller */
@@ -151,6 +156,7 @@ int mc_lcache_open(lua_State *L);
 int mc_lmethod_open(lua_State *L);
 int mc_lmethod_decorate(lua_State *L);
 int mc_lmethod_compute(lua_State *L, int n, int store);
+void mc_lmethod_checkself(lua_State *L, const char *fname);
 void mc_lcoalesce_open(lua_State *L);
 void mc_lcoalesce_pushstate(lua_State *L);
 int mc_lcoalesce_miss(lua_State *L, int n, int first);
@@ -219,6 +225,27 @@ void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);
 void mc_lstats_name(lua_State *L, mc_method *m, int udidx);
 int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud);
+
+/* }====================================================== */
+
+
+/* {======================================================
+** Policy fast (mc_lfast.c): methods whose hits are Lua bytecode
+** ======================================================= */
+
+/* Not a policy of the core: methods and cached functions only. */
+#define MC_FAST  MC_NPOLICIES
+
+/* The control table of a fast function: what the chunk gives C. */
+enum { MC_FAST_INFO = 1, MC_FAST_CLEAR, MC_FAST_DELETE, MC_FAST_REFRESH,
+       MC_FAST_FN, MC_FAST_METHOD, MC_FAST_STATS };
+
+void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
+                  const char *fname);
+int mc_lfast_pushcontrol(lua_State *L, int idx);
+int mc_lfast_control(lua_State *L, int op);
+int mc_lfast_onekey(lua_State *L, int refresh);
+int mc_lfast_stat(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar);
 
 /* }====================================================== */
 

@@ -172,7 +172,8 @@
 
 --- What `info` returns.
 -- @table Info
--- @field hits calls answered from a cache
+-- @field hits calls answered from a cache (absent with `obj` for policy
+-- `"fast"`, which counts them per method only)
 -- @field misses calls that ran the function
 -- @field currsize entries held (their total weight with `getsizeof`)
 -- @field maxsize the bound of each cache (`math.huge` for `unbounded`; `nil`
@@ -197,6 +198,11 @@
 -- `"tlru"` or `"unbounded"`.  Without it, `ttl` implies `"ttl"` and `ttu`
 -- implies `"tlru"`: `method(f, { ttl = 60 })` caches for 60 seconds.  Both
 -- without a policy are an error (ttl chose `"ttl"`, which takes no `ttu`).
+-- `method` and `cached` also take `"fast"`: hits run as
+-- Lua bytecode, recency is approximate (two generations per object, see the
+-- README), only `maxsize` is taken (`bad argument #2 to 'method' (policy
+-- 'fast' does not support option 'on_evict')`; so for `key`), and `info`
+-- counts hits per method only.
 -- @field maxsize entries per cache (default 128), a non-negative integer;
 -- with `getsizeof`, the bound of the total weight
 -- @field typed `true`: `1` and `1.0` are different keys (default `false`)

@@ -50,6 +50,7 @@ build = {
         "csrc/mc_lkey.c",
         "csrc/mc_lmethod.c",
         "csrc/mc_lcoalesce.c",
+        "csrc/mc_lfast.c",
         "csrc/mc_lnode.c",
         "csrc/mc_lop.c",
         "csrc/mc_lopts.c",

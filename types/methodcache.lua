@@ -7,6 +7,9 @@
 -- file names every public function, cache method and option.
 
 ---@alias methodcache.Policy "lru"|"lfu"|"fifo"|"rr"|"ttl"|"tlru"|"unbounded"
+---The policies of `method` and `cached`: a cache's, and "fast" (hits in Lua bytecode,
+---approximate recency, `maxsize` the only other option).
+---@alias methodcache.MethodPolicy methodcache.Policy|"fast"
 ---@alias methodcache.Reason "size"|"expired"|"deleted"|"cleared"
 
 ---The options a cache constructor takes.
@@ -20,7 +23,7 @@
 ---The options of `method` and `cached`: a cache constructor's, and what the
 ---constructors take as arguments.
 ---@class methodcache.Options: methodcache.CacheOptions
----@field policy? methodcache.Policy default "lru"; `ttl` implies "ttl", `ttu` implies "tlru"
+---@field policy? methodcache.MethodPolicy default "lru"; `ttl` implies "ttl", `ttu` "tlru"
 ---@field maxsize? integer entries per cache (default 128), or total weight with `getsizeof`
 ---@field ttl? number seconds an entry lives (policy "ttl")
 ---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
@@ -29,7 +32,7 @@
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info
----@field hits integer calls answered from a cache
+---@field hits? integer calls answered from a cache (absent with `obj` for policy "fast")
 ---@field misses integer calls that ran the function
 ---@field currsize integer entries held (total weight with `getsizeof`)
 ---@field maxsize? number the bound of each cache
