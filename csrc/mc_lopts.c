@@ -216,7 +216,7 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
 static void needpolicy(lua_State *L, int arg, const char *fname,
                        const char *opt, const char *needs, int policy) {
   mc_argerror(L, arg, fname, "option '%s' needs policy %s, got policy '%s'",
-              opt, needs, mc_policy_names[policy]);
+              opt, needs, policy == MC_FAST ? "fast" : mc_policy_names[policy]);
 }
 
 /* Reads the options table at 'idx' (argument 'arg'; none or nil: no
@@ -260,6 +260,8 @@ void mc_opts_read(lua_State *L, int idx, int arg, const char *fname,
     if (o->policy != MC_TLRU && hasttu)
       needpolicy(L, arg, fname, "ttu", "'tlru'", o->policy);
   }
+  if (o->policy == MC_FAST)
+    return;  /* mc_lfast.c names what fast does not support */
   if (o->seeded && o->policy != MC_RR)
     needpolicy(L, arg, fname, "seed", "'rr'", o->policy);
   if ((o->flags & MC_HAS(MC_OPT_TIMER)) && o->policy != MC_TTL &&

@@ -644,7 +644,7 @@ describe("policy fast", function()
         assert.matches("to 'cached' %(policy 'fast' does not support option '" .. name, e)
       end
       assert.has_error(function() methodcache.method(f, { policy = "fast", ttl = 1 }) end,
-        "bad argument #2 to 'method' (option 'ttl' needs policy 'ttl')")
+        "bad argument #2 to 'method' (option 'ttl' needs policy 'ttl', got policy 'fast')")
       assert.has_error(function() methodcache.method(f, { policy = "fast", maxsize = -1 }) end,
         "bad argument #2 to 'method' (option 'maxsize' must be a non-negative integer, got -1)")
       -- typed = false and coalesce = false are the defaults, so they are accepted
