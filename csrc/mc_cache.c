@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "mc_cache.h"
+#include "mc_budget.h"
 
 const char *const mc_policy_names[MC_NPOLICIES + 1] = {
   "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded", NULL
@@ -415,6 +416,8 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
   }
   if (c->policy == MC_TTL)
     list_before(&c->aux, &e->aux);
+  else if (c->budget != NULL)
+    mc_budget_link(c->budget, c, e);
   else
     list_init(&e->aux);
   e->node = node;
@@ -445,6 +448,8 @@ void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
         list_unlink(&e->order);
         list_after(&c->order, &e->order);
       }
+      if (c->budget != NULL)
+        mc_budget_touch(c->budget, e);
       break;
     case MC_LFU:
       freq_bump(c, e);
@@ -456,6 +461,8 @@ void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
 
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight) {
   c->currsize += weight - e->weight;
+  if (c->budget != NULL)
+    c->budget->size += weight - e->weight;
   e->weight = weight;
   switch (c->policy) {
     case MC_FIFO: case MC_UNBOUNDED:
@@ -512,13 +519,15 @@ void mc_cache_remove(mc_cache *c, mc_entry *e) {
       list_unlink(&e->order);
       break;
   }
-  list_unlink(&e->aux);
+  list_unlink(&e->aux);  /* under a budget: out of its order */
   if (e->node != NULL) {
     list_unlink(&e->own);
     e->node->nentries--;
   }
   c->count--;
   c->currsize -= e->weight;
+  if (c->budget != NULL)
+    c->budget->size -= e->weight;
   if (c->holds > 0) {  /* someone may still read it: detach only */
     e->state = MC_ENTRY_DETACHED;
     list_after(&c->limbo, &e->order);
@@ -719,6 +728,8 @@ void mc_cache_clear(mc_cache *c) {
         list_unlink(&e->own);
         e->node->nentries--;
       }
+      if (c->budget != NULL)
+        list_unlink(&e->aux);
       if (c->holds > 0) {
         e->state = MC_ENTRY_DETACHED;
         list_init(&e->aux);
@@ -739,6 +750,8 @@ void mc_cache_clear(mc_cache *c) {
   list_init(&c->aux);
   c->alen = 0;
   c->count = 0;
+  if (c->budget != NULL)
+    c->budget->size -= c->currsize;
   c->currsize = 0;
   /* dead nodes own nothing now: let them go */
   release_chain(c, &c->graveyard);

@@ -44,10 +44,13 @@ static void checkself(lua_State *L) {
 }
 
 /* Pushes a new cache made from the options; 'fns' is the shared table of
-** option functions. */
+** option functions.  A method's cache joins the method's block
+** (mc_lbudget.c: upvalue 5 is the method's userdata). */
 static mc_handle *newcache(lua_State *L, mc_method *m, int fns) {
   mc_handle *h = mc_lcache_new(L, &m->o, fns);
   h->core->bound = 1;
+  if (m->self)
+    mc_lbudget_bind(L, lua_upvalueindex(5), lua_gettop(L));
   return h;
 }
 
@@ -101,6 +104,7 @@ static int m_gotcache(lua_State *L, int status, lua_KContext ctx) {
                   "methodcache cache (got %s)",
                h ? "a cache already in use" : luaL_typename(L, n + 1));
   h->core->bound = 1;
+  mc_lbudget_bind(L, lua_upvalueindex(5), n + 1);
   m->caches++;
   m->o.maxsize = h->core->c.maxsize;
   m->o.policy = h->core->c.policy;
@@ -168,6 +172,12 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   }
   else
     mc_opts_read(L, 2, 2, fname, MC_FOR_METHOD, &m->o);  /* upvalue 4 */
+  if (!self && m->o.total >= 0)
+    mc_argerror(L, 2, fname, "option 'total' bounds the caches of a "
+                "method's objects together; a cached function has one "
+                "cache: bound it with maxsize");
+  if (self)
+    mc_lbudget_new(L, m, 3);
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -260,6 +270,10 @@ static int l_info(lua_State *L) {
   }
   {
     long long currsize = 0, instances = 0;
+    mc_budget *b = m->budget;
+    /* the walk marks the cores it sees; cores made meanwhile (by a
+    ** finalizer) are marked when made */
+    unsigned stamp = ++b->stamp;
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       mc_handle *h = mc_lcache_test(L, -1);
@@ -267,16 +281,26 @@ static int l_info(lua_State *L) {
         mc_lcache_count(h);  /* purges the dead */
         currsize += h->core->c.currsize;
         instances++;
+        h->core->stamp = stamp;
       }
       lua_pop(L, 1);
     }
-    lua_createtable(L, 0, 5);
+    /* entries of objects that died and whose finalizers have not run yet
+    ** go now: the budget's sum is then the walk's */
+    if (b->total >= 0)
+      mc_lbudget_sweep(b, stamp);
+    lua_createtable(L, 0, 8);
     setint(L, "hits", m->hits);
     setint(L, "misses", m->misses);
     setint(L, "currsize", currsize);
     setint(L, "instances", instances);
+    setint(L, "collected", b->collected);
     mc_lcache_pushmaxsize(L, m->o.policy, m->o.maxsize);
     lua_setfield(L, -2, "maxsize");
+    if (b->total >= 0) {
+      setint(L, "total", b->total);
+      setint(L, "size", b->size);
+    }
   }
   return 1;
 }

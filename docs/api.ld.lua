@@ -105,6 +105,12 @@
 -- for a decorated method before its factory has made a cache)
 -- @field instances objects whose cache is alive (1 for `cached`); absent
 -- with `obj`
+-- @field collected per-object caches the collector has freed so far (0 for
+-- `cached`); absent with `obj`
+-- @field total a method's option `total`, the budget across its objects;
+-- absent without it and with `obj`
+-- @field size the entries (their weight with `getsizeof`) that `total`
+-- bounds, over every object: equal to `currsize`, with `total` only
 -- @field evictions with `obj` or for `cached`, as in `Cache:stats`
 -- @field expirations likewise
 -- @field bytes likewise
@@ -135,6 +141,14 @@
 -- `"expired"`, `"deleted"` or `"cleared"`.  It runs once the cache is
 -- consistent again and may use the cache; its error propagates.
 -- @field seed an integer: random replacement (`"rr"`) repeats its choices
+-- @field total a non-negative integer (`method` only, policy `"lru"` only):
+-- the bound of the entries (their weight with `getsizeof`) of every
+-- object's cache together; past it the least recently used entry of any
+-- object goes (`on_evict` reason `"size"`), besides each cache's own
+-- `maxsize`.  Entries of objects found dead go first, without notices.
+-- `cached` has one cache (use `maxsize`), and the decorator form takes no
+-- options: `bad argument #2 to 'cached' (option 'total' bounds ...)`,
+-- `bad argument #2 to 'method' (option 'total' needs policy 'lru', got 'lfu')`
 -- @field coalesce `true` (`method` and `cached` only): while one coroutine
 -- computes a key, the other coroutines that miss on it wait and get the same
 -- results, or raise the same error (see `coalesce`).  Calls that cannot yield
