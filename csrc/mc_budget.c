@@ -4,6 +4,8 @@
 ** removal needs no hook of its own: mc_cache_remove unlinks 'aux' for
 ** every policy and takes the weight off the sum.
 */
+#include <stdio.h>
+
 #include "mc_budget.h"
 
 #define entry_of_aux(l)  ((mc_entry *)(void *)((char *)(l) - \
@@ -49,4 +51,37 @@ mc_entry *mc_budget_victim(mc_budget *b, const mc_entry *avoid) {
 
 void mc_budget_attach(mc_budget *b, mc_cache *c) {
   c->budget = b;
+}
+
+int mc_budget_check(const mc_budget *b, long long *count, char *why,
+                    size_t whylen) {
+  const mc_link *l;
+  long long size = 0, n = 0;
+  for (l = b->lru.next; l != &b->lru; l = l->next) {
+    const mc_entry *e = entry_of_aux(l);
+    if (l->next->prev != l || l->prev->next != l) {
+      snprintf(why, whylen, "the order is broken at entry %lld", n);
+      return 0;
+    }
+    if (!mc_entry_live(e) || e->pol.cache == NULL ||
+        e->pol.cache->budget != b) {
+      snprintf(why, whylen, "entry %lld of the order is not live in a "
+               "cache under the budget", n);
+      return 0;
+    }
+    size += e->weight;
+    n++;
+  }
+  *count = n;
+  if (size != b->size) {
+    snprintf(why, whylen, "size is %lld but the weights add up to %lld",
+             b->size, size);
+    return 0;
+  }
+  if (b->size > b->total) {
+    snprintf(why, whylen, "size %lld is above total %lld", b->size,
+             b->total);
+    return 0;
+  }
+  return 1;
 }

@@ -52,6 +52,13 @@ mc_entry *mc_budget_victim(mc_budget *b, const mc_entry *avoid);
 /* Puts the empty cache 'c' under the budget. */
 void mc_budget_attach(mc_budget *b, mc_cache *c);
 
+/* Walks the order (O(entries)): links, that each entry is live and in a
+** cache under 'b', that the weights add up to the sum and that the sum is
+** within the bound.  Sets *count to the entries; returns 1, or 0 with the
+** first broken invariant in 'why'.  For the specs; it changes nothing. */
+int mc_budget_check(const mc_budget *b, long long *count, char *why,
+                    size_t whylen);
+
 MC_HIDDEN_END
 
 #endif

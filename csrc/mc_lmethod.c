@@ -269,7 +269,7 @@ static int l_info(lua_State *L) {
     return 1;
   }
   {
-    long long currsize = 0, instances = 0;
+    long long currsize = 0, instances = 0, size, collected;
     mc_budget *b = m->budget;
     /* the walk marks the cores it sees; cores made meanwhile (by a
     ** finalizer) are marked when made */
@@ -286,20 +286,23 @@ static int l_info(lua_State *L) {
       lua_pop(L, 1);
     }
     /* entries of objects that died and whose finalizers have not run yet
-    ** go now: the budget's sum is then the walk's */
+    ** go now: the budget's sum is then the walk's.  All is read before
+    ** the result allocates (and lets finalizers run): one snapshot */
     if (b->total >= 0)
       mc_lbudget_sweep(b, stamp);
+    size = b->size;
+    collected = b->collected;
     lua_createtable(L, 0, 8);
     setint(L, "hits", m->hits);
     setint(L, "misses", m->misses);
     setint(L, "currsize", currsize);
     setint(L, "instances", instances);
-    setint(L, "collected", b->collected);
+    setint(L, "collected", collected);
     mc_lcache_pushmaxsize(L, m->o.policy, m->o.maxsize);
     lua_setfield(L, -2, "maxsize");
     if (b->total >= 0) {
       setint(L, "total", b->total);
-      setint(L, "size", b->size);
+      setint(L, "size", size);
     }
   }
   return 1;

@@ -708,6 +708,7 @@ void mc_op_clear(lua_State *L, int hidx) {
   ** with them and are freed when their notices come */
   mc_cache_clear(c);
   lc->epoch++;
+  lc->orphaned = 0;  /* the new root is what mc_lbudget_prestore makes */
   lua_pushvalue(L, root);
   lua_setiuservalue(L, hidx, MC_UV_ROOT);
   lua_pushnil(L);
