@@ -98,20 +98,17 @@ static void orphan(mc_lcore *x) {
   x->orphaned = 1;
 }
 
-/* Pushes the handle of core 'x' of the budget of the handle at 'hidx' and
-** returns 1; or, if its object is dead or being finalized, orphans 'x',
-** pushes nothing and returns 0.  Raw reads only. */
-int mc_lbudget_pushhandle(lua_State *L, int hidx, mc_lcore *x) {
+/* Pushes the handle of core 'x' (from 'live', the budget's table of
+** handles) and returns 1; or, if its object is dead or being finalized,
+** orphans 'x', pushes nothing and returns 0.  Raw reads only. */
+int mc_lbudget_pushhandle(lua_State *L, int live, mc_lcore *x) {
   mc_handle *xh;
-  luaL_checkstack(L, 3, NULL);
-  pushlive(L, hidx);
-  lua_rawgetp(L, -1, x);
+  luaL_checkstack(L, 2, NULL);
+  lua_rawgetp(L, live, x);
   xh = (mc_handle *)lua_touserdata(L, -1);
-  if (xh != NULL && xh->core == x) {
-    lua_remove(L, -2);                                  /* pop live */
+  if (xh != NULL && xh->core == x)
     return 1;
-  }
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   orphan(x);
   return 0;
 }
@@ -119,19 +116,21 @@ int mc_lbudget_pushhandle(lua_State *L, int hidx, mc_lcore *x) {
 /* Step 2 of a store into a cache under a budget: its handle is listed (an
 ** object that came back to life in a finalizer is listed again), and an
 ** orphaned cache starts afresh, as a clear would make it: its old tables
-** may hold values of entries that went without their handle. */
-void mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx) {
-  int root;
+** may hold values of entries that went without their handle.  Leaves the
+** table of live handles pushed, for the evictions, and returns its index. */
+int mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx) {
+  int root, live;
   luaL_checkstack(L, 4, NULL);
   pushlive(L, hidx);
-  if (lua_rawgetp(L, -1, lc) != LUA_TUSERDATA ||
+  live = lua_gettop(L);
+  if (lua_rawgetp(L, live, lc) != LUA_TUSERDATA ||
       lua_touserdata(L, -1) != lua_touserdata(L, hidx)) {
     lua_pushvalue(L, hidx);
-    lua_rawsetp(L, -3, lc);  /* may allocate: nothing is held yet */
+    lua_rawsetp(L, live, lc);  /* may allocate: nothing is held yet */
   }
-  lua_pop(L, 2);
+  lua_pop(L, 1);
   if (!lc->orphaned)
-    return;
+    return live;
   mc_pushweak(L, 'k');                                  /* the new root */
   root = lua_gettop(L);
   if (lc->orphaned && !lc->closed) {  /* raw from here */
@@ -143,7 +142,8 @@ void mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx) {
     lua_pushnil(L);
     lua_setiuservalue(L, hidx, MC_UV_NODES);
   }
-  lua_settop(L, root - 1);
+  lua_settop(L, live);
+  return live;
 }
 
 /* Orphans the cores of 'b' that info's walk of the method's objects did
@@ -160,10 +160,9 @@ void mc_lbudget_sweep(mc_budget *b, unsigned stamp) {
 
 /* Looks at up to 'n' cores from the cursor on and orphans those whose
 ** handle is gone: entries of dead objects go before any live one does.
-** Raw reads only. */
-void mc_lbudget_scan(lua_State *L, int hidx, mc_budget *b, int n) {
-  luaL_checkstack(L, 3, NULL);
-  pushlive(L, hidx);
+** 'live' is the budget's table of handles.  Raw reads only. */
+void mc_lbudget_scan(lua_State *L, int live, mc_budget *b, int n) {
+  luaL_checkstack(L, 2, NULL);
   while (n-- > 0 && b->cores.next != &b->cores) {
     mc_lcore *x;
     if (b->cursor == &b->cores)
@@ -172,11 +171,10 @@ void mc_lbudget_scan(lua_State *L, int hidx, mc_budget *b, int n) {
     b->cursor = b->cursor->next;
     if (x->c.count == 0)
       continue;
-    lua_rawgetp(L, -1, x);
+    lua_rawgetp(L, live, x);
     if (lua_touserdata(L, -1) == NULL ||
         ((mc_handle *)lua_touserdata(L, -1))->core != x)
       orphan(x);
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
 }

@@ -216,10 +216,10 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
 /* Evicts the entry 'v' of another object's cache 'x' for the budget
 ** (mc_lbudget.c): through x's handle, holding x while notices allocate;
 ** an object found dead loses all its entries instead. */
-static void drop_other(lua_State *L, int hidx, mc_lcore *x, mc_entry *v,
+static void drop_other(lua_State *L, int live, mc_lcore *x, mc_entry *v,
                        notices *pd) {
   int top = lua_gettop(L), hold = 0;
-  if (!mc_lbudget_pushhandle(L, hidx, x))
+  if (!mc_lbudget_pushhandle(L, live, x))
     return;
   if (pd->idx != 0)
     hold = mc_op_hold(L, top + 1);
@@ -237,12 +237,13 @@ static void drop_other(lua_State *L, int hidx, mc_lcore *x, mc_entry *v,
 ** in the cache and in the budget it is under: the budget's victim is the
 ** least recently used entry of any object.  Returns 1 when it fits, 0 when
 ** nothing is left to evict, -1 when 'keep' was removed meanwhile (by a
-** finalizer, under a hold). */
-static int evict(lua_State *L, mc_lcore *lc, int hidx, long long weight,
-                 mc_entry *keep, notices *pd) {
+** finalizer, under a hold).  'live': under a budget, the stack index of
+** its table of handles (mc_lbudget_prestore). */
+static int evict(lua_State *L, mc_lcore *lc, int hidx, int live,
+                 long long weight, mc_entry *keep, notices *pd) {
   mc_cache *c = &lc->c;
   if (c->budget != NULL && !fits_all(c, weight, keep))
-    mc_lbudget_scan(L, hidx, c->budget, 2);
+    mc_lbudget_scan(L, live, c->budget, 2);
   while (!fits_all(c, weight, keep)) {
     mc_entry *v;
     mc_lcore *x = lc;
@@ -261,7 +262,7 @@ static int evict(lua_State *L, mc_lcore *lc, int hidx, long long weight,
     if (c->budget != NULL)
       x = mc_lcore_of(v->pol.cache);
     if (x != lc)
-      drop_other(L, hidx, x, v, pd);
+      drop_other(L, live, x, v, pd);
     else if (drop(L, lc, hidx, v, pd, "size", 0, 0))
       c->stats.evictions++;
     if (keep != NULL && !entry_ok(keep))
@@ -429,7 +430,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
   notices pd;
   mc_lkey kc;
   mc_node *made = NULL;
-  int hold = 0, packidx, base, tries, stored = 0, oom = 0;
+  int hold = 0, packidx, base, tries, stored = 0, oom = 0, live = 0;
   if (c == NULL)
     return 0;
   luaL_checkstack(L, 12, NULL);
@@ -441,7 +442,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
   }
   /* 2. allocations */
   if (c->budget != NULL)
-    mc_lbudget_prestore(L, lc, hidx);
+    live = mc_lbudget_prestore(L, lc, hidx);
   packidx = mc_lvalue_prepare(L, vfirst, nres);
   notices_init(L, lc, &pd);
   if (pd.idx != 0 || mc_lkey_hasobject(L, first, last))
@@ -468,7 +469,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
              kc.ntab, first == last ? first : 0);
       break;
     }
-    fits = evict(L, lc, hidx, weight, e, &pd);
+    fits = evict(L, lc, hidx, live, weight, e, &pd);
     /* under a hold the notices may have let a finalizer store this very
     ** key (a second entry for it) or clear the cache: look again */
     if (hold && (fits < 0 || lc->epoch != epoch || !chain_live(kc.node) ||

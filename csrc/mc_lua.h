@@ -217,10 +217,10 @@ typedef struct mc_method {
 void mc_lbudget_new(lua_State *L, mc_method *m, int midx);
 void mc_lbudget_bind(lua_State *L, int midx, int hidx);
 void mc_lbudget_release(mc_lcore *lc, int collected);
-int mc_lbudget_pushhandle(lua_State *L, int hidx, mc_lcore *x);
-void mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx);
+int mc_lbudget_pushhandle(lua_State *L, int live, mc_lcore *x);
+int mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx);
 void mc_lbudget_sweep(mc_budget *b, unsigned stamp);
-void mc_lbudget_scan(lua_State *L, int hidx, mc_budget *b, int n);
+void mc_lbudget_scan(lua_State *L, int live, mc_budget *b, int n);
 
 /* The core whose cache is 'cp' (an entry under a budget names its cache). */
 #define mc_lcore_of(cp) \
