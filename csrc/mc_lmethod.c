@@ -257,6 +257,7 @@ static int l_info(lua_State *L) {
         setint(L, "hits", m->hits);
         setint(L, "misses", m->misses);
         setint(L, "instances", 1);
+        setint(L, "collected", 0);
       }
       return 1;
     }
