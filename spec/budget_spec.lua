@@ -185,6 +185,50 @@ describe("option total", function()
     check_budget(C.m)
   end)
 
+  it("lets on_evict call the method on the object whose entry it was told of", function()
+    local C, calls = nil, 0
+    C = class({ maxsize = 4, total = 4, on_evict = function(k, v, reason)
+      calls = calls + 1
+      assert(v == k * 10 and reason == "size")
+      local o = C.owner[k]
+      if o and calls < 200 then assert(o:m(k + 100) == (k + 100) * 10) end
+      check_budget(C.m, "in on_evict")
+    end })
+    C.owner = setmetatable({}, { __mode = "v" })
+    local objs = {}
+    for i = 1, 6 do objs[i] = C.new() end
+    for step = 1, 300 do
+      local o, k = objs[step % 6 + 1], step % 9
+      C.owner[k] = o
+      assert.are.equal(k * 10, o:m(k))
+      check_budget(C.m, "step " .. step)
+      assert(methodcache.info(C.m).size <= 4)
+    end
+    assert(calls > 100, "only " .. calls .. " notices")
+  end)
+
+  it("stores a coroutine's result after other objects evicted its object's entries "
+     .. "while it was suspended in the method", function()
+    local C = class({ maxsize = 4, total = 3 }, function(k)
+      if k == 0 then coroutine.yield("waiting") end
+      return k * 10
+    end)
+    local a = C.new()
+    a:m(1); a:m(2)
+    local co = coroutine.wrap(function() return a:m(0) end)
+    assert.are.equal("waiting", co())
+    local others = { C.new(), C.new() }
+    for k = 1, 3 do others[1]:m(k); others[2]:m(k) end  -- a's entries all go
+    assert.are.equal(0, methodcache.info(C.m, a).currsize)
+    assert.are.equal(0, co())
+    assert.are.equal(1, methodcache.info(C.m, a).currsize)
+    assert.are.equal(3, methodcache.info(C.m).size)
+    check_budget(C.m)
+    local calls = C.calls
+    assert.are.equal(0, a:m(0))
+    assert.are.equal(calls, C.calls, "a:m(0) is cached")
+  end)
+
   it("lets a method call itself on other objects while it evicts them", function()
     local C
     C = class({ maxsize = 3, total = 4 }, function(k)
