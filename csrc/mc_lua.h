@@ -54,7 +54,8 @@ MC_HIDDEN_BEGIN
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
 
-enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
+enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU,
+       MC_OPT_KEY };
 
 #define MC_HAS(o)  (1 << (o))
 
@@ -180,6 +181,8 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
 int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
                  const char *fname);
+int mc_op_delete(lua_State *L, int hidx, int first, int last,
+                 const char *fname);
 int mc_op_expire(lua_State *L, int hidx);
 int mc_op_snapshot(lua_State *L, int hidx);
 void mc_op_clear(lua_State *L, int hidx);
@@ -205,6 +208,7 @@ typedef struct mc_method {
   int self;                 /* per-object caches (method) or one (function) */
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
+  int keyed;                /* option key: upvalue 7 is the key function */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
   mc_budget *budget;        /* methods: shared with the cores (user value
@@ -225,6 +229,13 @@ void mc_lbudget_scan(lua_State *L, int live, mc_budget *b, int n);
 /* The core whose cache is 'cp' (an entry under a budget names its cache). */
 #define mc_lcore_of(cp) \
   ((mc_lcore *)(void *)((char *)(cp) - offsetof(mc_lcore, c)))
+
+/* The stack of a call, arguments at 1..n: the key is the arguments after
+** self.  With option key, the key function's one result is pushed after
+** the arguments: then n counts it, the key is that slot alone and the
+** function gets the slots before it. */
+#define MC_KEYFIRST(m, n)  ((m)->keyed ? (n) : (m)->self ? 2 : 1)
+#define MC_NARGS(m, n)     ((n) - (m)->keyed)
 
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);

@@ -229,6 +229,22 @@ describe("option total", function()
     assert.are.equal(calls, C.calls, "a:m(0) is cached")
   end)
 
+  it("puts the caches that refresh makes under the budget, and counts them as collected",
+    function()
+      local C = class({ maxsize = 4, total = 3 })
+      local a, b = C.new(), C.new()
+      a:m(1); a:m(2)
+      assert.are.equal(30, methodcache.refresh(C.m, b, 3))  -- b's first cache
+      assert.are.equal(10, methodcache.refresh(C.m, b, 1))  -- full: a's least recent goes
+      assert.are.same({ 1, 2, 3 }, { methodcache.info(C.m, a).currsize,
+                                     methodcache.info(C.m, b).currsize,
+                                     methodcache.info(C.m).size })
+      check_budget(C.m)
+      b = nil -- luacheck: ignore (the object must die)
+      full_gc()
+      assert.are.same({ 1, 1 }, { methodcache.info(C.m).size, methodcache.info(C.m).collected })
+    end)
+
   it("lets a method call itself on other objects while it evicts them", function()
     local C
     C = class({ maxsize = 3, total = 4 }, function(k)
