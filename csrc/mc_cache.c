@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mc_cache.h"
+#include "mc_budget.h"
 
 const char *const mc_policy_names[MC_NPOLICIES + 1] = {
   "lru", "lfu", "fifo", "rr", "ttl", "tlru", "unbounded", NULL
@@ -439,6 +440,8 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
       e->expires = entry_of(c->aux.prev, aux)->expires;
     list_before(&c->aux, &e->aux);
   }
+  else if (c->budget != NULL)
+    mc_budget_link(c->budget, c, e);
   else
     list_init(&e->aux);
   e->node = node;
@@ -469,6 +472,8 @@ void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
         list_unlink(&e->order);
         list_after(&c->order, &e->order);
       }
+      if (c->budget != NULL)
+        mc_budget_touch(c->budget, e);
       break;
     case MC_LFU:
       freq_bump(c, e);
@@ -480,6 +485,8 @@ void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
 
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight) {
   c->currsize += weight - e->weight;
+  if (c->budget != NULL)
+    c->budget->size += weight - e->weight;
   e->weight = weight;
   switch (c->policy) {
     case MC_FIFO: case MC_UNBOUNDED:
@@ -559,13 +566,15 @@ void mc_cache_remove(mc_cache *c, mc_entry *e) {
       list_unlink(&e->order);
       break;
   }
-  list_unlink(&e->aux);
+  list_unlink(&e->aux);  /* under a budget: out of its order */
   if (e->node != NULL) {
     list_unlink(&e->own);
     e->node->nentries--;
   }
   c->count--;
   c->currsize -= e->weight;
+  if (c->budget != NULL)
+    c->budget->size -= e->weight;
   if (c->holds > 0) {  /* someone may still read it: detach only */
     e->state = MC_ENTRY_DETACHED;
     list_after(&c->limbo, &e->order);
@@ -767,6 +776,8 @@ void mc_cache_clear(mc_cache *c) {
         list_unlink(&e->own);
         e->node->nentries--;
       }
+      if (c->budget != NULL)
+        list_unlink(&e->aux);
       if (c->holds > 0) {
         e->state = MC_ENTRY_DETACHED;
         list_init(&e->aux);
@@ -787,6 +798,8 @@ void mc_cache_clear(mc_cache *c) {
   list_init(&c->aux);
   c->alen = 0;
   c->count = 0;
+  if (c->budget != NULL)
+    c->budget->size -= c->currsize;
   c->currsize = 0;
   /* dead nodes own nothing now: let them go */
   release_chain(c, &c->graveyard);

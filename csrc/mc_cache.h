@@ -46,6 +46,9 @@ typedef struct mc_link {
   struct mc_link *prev, *next;
 } mc_link;
 
+struct mc_budget;           /* a budget across caches (mc_budget.h) */
+struct mc_cache;
+
 /* LFU: the entries used 'count' times (mc_cache_check walks them too). */
 typedef struct mc_freq {
   mc_link link;             /* in mc_cache.freqs, ascending count */
@@ -81,12 +84,14 @@ typedef struct mc_entry {
   struct mc_entry *hnext;   /* hash chain */
   mc_link order;            /* policy order (LFU: within its frequency) */
   mc_link aux;              /* TTL: expiry order; self-linked: in the
-                               heap, with an expiry of its own */
+                               heap, with an expiry of its own.  LRU under
+                               a budget: the budget's recency order */
   mc_link own;              /* in node->entries, when node != NULL */
   mc_node *node;            /* where the value lives; NULL: the cache root */
   union {
     mc_freq *freq;          /* LFU */
     size_t index;           /* RR: slot in the array; TLRU, TTL: heap slot */
+    struct mc_cache *cache; /* LRU under a budget: its cache */
   } pol;
   double expires;           /* TTL, TLRU */
   long long weight;
@@ -135,6 +140,7 @@ typedef struct mc_cache {
   mc_stats stats;
   long long bytes;          /* C memory held by this cache */
   long long *total;         /* optional: C memory of all caches of a state */
+  struct mc_budget *budget; /* LRU: the budget it is under, or NULL */
 } mc_cache;
 
 /* 'hkey' is copied; a hash of the cache's address under it seeds RR. */
@@ -213,6 +219,8 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
 ** case, is inline: moving an entry to the front is a few stores. */
 void mc_cache_touch_policy(mc_cache *c, mc_entry *e);
 
+void mc_budget_touch(struct mc_budget *b, mc_entry *e);
+
 static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
   if (c->policy == MC_LRU) {
     mc_link *x = &e->order, *h = &c->order;
@@ -224,6 +232,8 @@ static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
       h->next->prev = x;
       h->next = x;
     }
+    if (c->budget != NULL)
+      mc_budget_touch(c->budget, e);
   }
   else
     mc_cache_touch_policy(c, e);

@@ -103,7 +103,12 @@ static int check_entry(checker *k, const mc_entry *e, size_t b) {
                 e->pol.index);
   if (c->policy == MC_RR && !selflinked(&e->order))
     return fail(k, "an entry of an RR cache is linked in an order list");
-  if (c->policy != MC_TTL && !selflinked(&e->aux))
+  if (c->budget != NULL) {  /* in the budget's order instead (mc_budget.h) */
+    if (e->pol.cache != c || selflinked(&e->aux) ||
+        e->aux.next->prev != &e->aux || e->aux.prev->next != &e->aux)
+      return fail(k, "an entry under a budget is not in its order");
+  }
+  else if (c->policy != MC_TTL && !selflinked(&e->aux))
     return fail(k, "an entry of a %s cache is linked in the expiry list",
                 mc_policy_names[c->policy]);
   if (e->node == NULL && !selflinked(&e->own))

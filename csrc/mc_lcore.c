@@ -23,6 +23,7 @@ static int core_gc(lua_State *L) {
   if (!lc->closed) {
     lc->closed = 1;
     unlink_core(lc);
+    mc_lbudget_release(lc, 1);
     mc_cache_free(&lc->c);
   }
   return 0;
@@ -39,7 +40,8 @@ static int core_close(lua_State *L) {
 ** born closed: Lua would not run its finalizer. */
 mc_lcore *mc_lcore_new(lua_State *L, const mc_opts *o) {
   mc_state *st = mc_state_get(L);
-  mc_lcore *lc = (mc_lcore *)lua_newuserdatauv(L, sizeof(mc_lcore), 0);
+  /* user value 1: a method's block (mc_lbudget.c), for its cores */
+  mc_lcore *lc = (mc_lcore *)lua_newuserdatauv(L, sizeof(mc_lcore), 1);
   mc_cache_init(&lc->c, NULL, NULL, o->policy, o->maxsize, &st->hkey);
   lc->c.alloc = lua_getallocf(L, &lc->c.aud);
   lc->c.total = &st->bytes;
@@ -52,6 +54,10 @@ mc_lcore *mc_lcore_new(lua_State *L, const mc_opts *o) {
   lc->typed = o->typed;
   lc->flags = o->flags;
   lc->ttl = o->ttl;
+  lc->budget = NULL;
+  lc->blink.prev = lc->blink.next = &lc->blink;
+  lc->stamp = 0;
+  lc->orphaned = 0;
   lc->link.prev = lc->link.next = &lc->link;
   luaL_setmetatable(L, MC_CORE_MT);
   if (!lc->closed) {  /* linked last: nothing above can fail after it */

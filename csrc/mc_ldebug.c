@@ -11,6 +11,11 @@
 **     each of its entries once takes, and the number of entries: probes /
 **     count is the mean cost of a lookup, so a spec can show that a lookup
 **     stays O(1) on hostile keys without timing anything.
+**   core._budget(f) -> true, entries, size | false, why
+**     for a method with option total: mc_budget_check, and that the caches
+**     listed under the budget hold the entries of its order (those of dead
+**     objects whose finalizers have not run yet included: unlike info, it
+**     sweeps nothing).
 */
 #include "mc_lua.h"
 
@@ -78,7 +83,46 @@ static int d_check(lua_State *L) {
   return 2;
 }
 
+static int d_budget(lua_State *L) {
+  mc_method *m = NULL;
+  char why[256];
+  long long count = 0, held = 0, size = 0;
+  mc_link *l;
+  if (lua_iscfunction(L, 1) && lua_getupvalue(L, 1, 1) != NULL &&
+      lua_islightuserdata(L, -1) && lua_getupvalue(L, 1, 5) != NULL &&
+      lua_touserdata(L, -1) == lua_touserdata(L, -2))
+    m = (mc_method *)lua_touserdata(L, -1);
+  luaL_argexpected(L, m != NULL && m->budget != NULL &&
+                   m->budget->total >= 0, 1, "method with option total");
+  lua_pushboolean(L, 0);
+  if (!mc_budget_check(m->budget, &count, why, sizeof(why))) {
+    lua_pushstring(L, why);
+    return 2;
+  }
+  for (l = m->budget->cores.next; l != &m->budget->cores; l = l->next) {
+    mc_lcore *lc = (mc_lcore *)(void *)((char *)l -
+                                        offsetof(mc_lcore, blink));
+    if (lc->closed || lc->c.budget != m->budget) {
+      lua_pushliteral(L, "a closed or foreign core is listed");
+      return 2;
+    }
+    held += (long long)lc->c.count;
+    size += lc->c.currsize;
+  }
+  if (held != count || size != m->budget->size) {
+    lua_pushfstring(L, "the caches hold %I entries of weight %I, the order "
+                    "%I of weight %I", (LUAI_UACINT)held, (LUAI_UACINT)size,
+                    (LUAI_UACINT)count, (LUAI_UACINT)m->budget->size);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  lua_pushinteger(L, (lua_Integer)count);
+  lua_pushinteger(L, (lua_Integer)m->budget->size);
+  return 3;
+}
+
 static const luaL_Reg debug_funcs[] = {
+  {"_budget", d_budget},
   {"_check", d_check},
   {"_chains", d_chains},
   {"_entries", d_entries},

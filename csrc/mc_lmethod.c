@@ -46,10 +46,13 @@ void mc_lmethod_checkself(lua_State *L, const char *fname) {
 }
 
 /* Pushes a new cache made from the options; 'fns' is the shared table of
-** option functions. */
+** option functions.  A method's cache joins the method's block
+** (mc_lbudget.c: upvalue 5 is the method's userdata). */
 static mc_handle *newcache(lua_State *L, mc_method *m, int fns) {
   mc_handle *h = mc_lcache_new(L, &m->o, fns);
   h->core->bound = 1;
+  if (m->self)
+    mc_lbudget_bind(L, lua_upvalueindex(5), lua_gettop(L));
   return h;
 }
 
@@ -94,15 +97,17 @@ static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
 }
 
 /* The cache at 'idx', which the factory returned, becomes the cache of the
-** object at 'self' in the table of caches at 'objs'. */
+** object at 'self' in the table of caches at 'objs'; 'midx' is the method's
+** userdata, whose block the cache joins (mc_lbudget.c). */
 static mc_handle *adopt(lua_State *L, mc_method *m, int self, int idx,
-                        int objs) {
+                        int objs, int midx) {
   mc_handle *h = mc_lcache_test(L, idx);
   if (h == NULL || h->core->bound)
     luaL_error(L, "methodcache: the cache factory must return a new "
                   "methodcache cache (got %s)",
                h ? "a cache already in use" : luaL_typename(L, idx));
   h->core->bound = 1;
+  mc_lbudget_bind(L, midx, idx);
   m->caches++;
   m->o.maxsize = h->core->c.maxsize;
   m->o.policy = h->core->c.policy;
@@ -116,7 +121,8 @@ static mc_handle *adopt(lua_State *L, mc_method *m, int self, int idx,
 static int m_gotcache(lua_State *L, int status, lua_KContext ctx) {
   mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
   int n = (int)ctx;
-  mc_handle *h = adopt(L, m, 1, n + 1, lua_upvalueindex(2));
+  mc_handle *h = adopt(L, m, 1, n + 1, lua_upvalueindex(2),
+                       lua_upvalueindex(5));
   (void)status;
   return m_lookup(L, m, h, n);
 }
@@ -223,6 +229,12 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
       return 1;
     }
   }
+  if (!self && m->o.total >= 0)
+    mc_argerror(L, 2, fname, "option 'total' bounds the caches of a "
+                "method's objects together; a cached function has one "
+                "cache: bound it with maxsize");
+  if (self)
+    mc_lbudget_new(L, m, 3);
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -340,6 +352,7 @@ static int l_info(lua_State *L) {
         setint(L, "hits", m->hits);
         setint(L, "misses", m->misses);
         setint(L, "instances", 1);
+        setint(L, "collected", 0);
       }
       return 1;
     }
@@ -352,7 +365,11 @@ static int l_info(lua_State *L) {
     return 1;
   }
   {
-    long long currsize = 0, instances = 0;
+    long long currsize = 0, instances = 0, size, collected;
+    mc_budget *b = m->budget;
+    /* the walk marks the cores it sees; cores made meanwhile (by a
+    ** finalizer) are marked when made */
+    unsigned stamp = ++b->stamp;
     lua_pushnil(L);
     while (lua_next(L, 3)) {
       mc_handle *h = mc_lcache_test(L, -1);
@@ -360,16 +377,29 @@ static int l_info(lua_State *L) {
         mc_lcache_count(h);  /* purges the dead */
         currsize += h->core->c.currsize;
         instances++;
+        h->core->stamp = stamp;
       }
       lua_pop(L, 1);
     }
-    lua_createtable(L, 0, 5);
+    /* entries of objects that died and whose finalizers have not run yet
+    ** go now: the budget's sum is then the walk's.  All is read before
+    ** the result allocates (and lets finalizers run): one snapshot */
+    if (b->total >= 0)
+      mc_lbudget_sweep(b, stamp);
+    size = b->size;
+    collected = b->collected;
+    lua_createtable(L, 0, 8);
     setint(L, "hits", m->hits);
     setint(L, "misses", m->misses);
     setint(L, "currsize", currsize);
     setint(L, "instances", instances);
+    setint(L, "collected", collected);
     mc_lcache_pushmaxsize(L, m->o.policy, m->o.maxsize);
     lua_setfield(L, -2, "maxsize");
+    if (b->total >= 0) {
+      setint(L, "total", b->total);
+      setint(L, "size", size);
+    }
   }
   return 1;
 }
@@ -470,7 +500,8 @@ static int r_gotcache(lua_State *L, int status, lua_KContext ctx) {
   int a = (int)ctx, top = lua_gettop(L);
   (void)status;
   lua_getupvalue(L, 1, 2);
-  adopt(L, m, 2, top, top + 1);
+  lua_getupvalue(L, 1, 5);
+  adopt(L, m, 2, top, top + 1, top + 2);
   lua_settop(L, top);
   return r_compute(L, a);
 }

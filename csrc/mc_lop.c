@@ -213,22 +213,57 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
   return 1;
 }
 
-/* Evicts until 'weight' fits beside the entry 'keep' (NULL: beside all).
-** Returns 1 when it fits, 0 when nothing is left to evict, -1 when 'keep'
-** was removed meanwhile (by a finalizer, under a hold). */
-static int evict(lua_State *L, mc_lcore *lc, int hidx, long long weight,
-                 mc_entry *keep, notices *pd) {
+/* Evicts the entry 'v' of another object's cache 'x' for the budget
+** (mc_lbudget.c): through x's handle, holding x while notices allocate;
+** an object found dead loses all its entries instead. */
+static void drop_other(lua_State *L, int live, mc_lcore *x, mc_entry *v,
+                       notices *pd) {
+  int top = lua_gettop(L), hold = 0;
+  if (!mc_lbudget_pushhandle(L, live, x))
+    return;
+  if (pd->idx != 0)
+    hold = mc_op_hold(L, top + 1);
+  if (drop(L, x, top + 1, v, pd, "size", 0, 0))
+    x->c.stats.evictions++;
+  if (hold)
+    mc_op_release(L, hold);
+  lua_settop(L, top);
+}
+
+#define fits_all(c, w, keep)  (mc_cache_fits(c, w, keep) && \
+  ((c)->budget == NULL || mc_budget_fits((c)->budget, w, keep)))
+
+/* Evicts until 'weight' fits beside the entry 'keep' (NULL: beside all),
+** in the cache and in the budget it is under: the budget's victim is the
+** least recently used entry of any object.  Returns 1 when it fits, 0 when
+** nothing is left to evict, -1 when 'keep' was removed meanwhile (by a
+** finalizer, under a hold).  'live': under a budget, the stack index of
+** its table of handles (mc_lbudget_prestore). */
+static int evict(lua_State *L, mc_lcore *lc, int hidx, int live,
+                 long long weight, mc_entry *keep, notices *pd) {
   mc_cache *c = &lc->c;
-  while (!mc_cache_fits(c, weight, keep)) {
+  if (c->budget != NULL && !fits_all(c, weight, keep))
+    mc_lbudget_scan(L, live, c->budget, 2);
+  while (!fits_all(c, weight, keep)) {
     mc_entry *v;
+    mc_lcore *x = lc;
     if (mc_cache_dirty(c))
       mc_cache_purge(c);
     if (keep != NULL && !entry_ok(keep))
       return -1;
-    v = mc_cache_victim(c, keep);
+    if (!mc_cache_fits(c, weight, keep))
+      v = mc_cache_victim(c, keep);
+    else if (c->budget != NULL && !mc_budget_fits(c->budget, weight, keep))
+      v = mc_budget_victim(c->budget, keep);
+    else
+      return 1;  /* the purge made room */
     if (v == NULL)
-      return mc_cache_fits(c, weight, keep);
-    if (drop(L, lc, hidx, v, pd, "size", 0, 0))
+      return fits_all(c, weight, keep);
+    if (c->budget != NULL)
+      x = mc_lcore_of(v->pol.cache);
+    if (x != lc)
+      drop_other(L, live, x, v, pd);
+    else if (drop(L, lc, hidx, v, pd, "size", 0, 0))
       c->stats.evictions++;
     if (keep != NULL && !entry_ok(keep))
       return -1;
@@ -460,7 +495,7 @@ int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
   notices pd;
   mc_lkey kc;
   mc_node *made = NULL;
-  int hold = 0, packidx, base, tries, stored = 0, oom = 0;
+  int hold = 0, packidx, base, tries, stored = 0, oom = 0, live = 0;
   if (c == NULL)
     return 0;
   luaL_checkstack(L, 12, NULL);
@@ -473,6 +508,8 @@ int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
                                   fname);
   }
   /* 2. allocations */
+  if (c->budget != NULL)
+    live = mc_lbudget_prestore(L, lc, hidx);
   packidx = mc_lvalue_prepare(L, vfirst, nres);
   notices_init(L, lc, &pd);
   if (pd.idx != 0 || mc_lkey_hasobject(L, first, last))
@@ -482,7 +519,7 @@ int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
   for (tries = 0; ; tries++) {
     unsigned epoch = lc->epoch;
     mc_entry *e;
-    int fits, tidx;
+    int fits, tidx, heavy;
     if (timed(c) && !(c->policy == MC_TLRU && !(now < expires)))
       expire(L, lc, hidx, now, &pd);
     if (mc_lkey_encode(L, lc, hidx, first, last, &kc, hold != 0) !=
@@ -490,14 +527,16 @@ int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
       break;  /* NaN: never stored */
     made = kc.node;
     e = mc_lkey_find(L, lc, hidx, first, last, &kc);
-    if (weight > c->maxsize || (timed(c) && !(now < expires))) {
+    heavy = weight > c->maxsize ||
+            (c->budget != NULL && weight > c->budget->total);
+    if (heavy || (timed(c) && !(now < expires))) {
       /* not stored; an older value must not stand in for this one */
       if (e != NULL)
-        drop(L, lc, hidx, e, &pd, weight > c->maxsize ? "size" : "expired",
+        drop(L, lc, hidx, e, &pd, heavy ? "size" : "expired",
              kc.ntab, first == last ? first : 0);
       break;
     }
-    fits = evict(L, lc, hidx, weight, e, &pd);
+    fits = evict(L, lc, hidx, live, weight, e, &pd);
     /* under a hold the notices may have let a finalizer store this very
     ** key (a second entry for it) or clear the cache: look again */
     if (hold && (fits < 0 || lc->epoch != epoch || !chain_live(kc.node) ||
@@ -755,6 +794,7 @@ void mc_op_clear(lua_State *L, int hidx) {
   ** with them and are freed when their notices come */
   mc_cache_clear(c);
   lc->epoch++;
+  lc->orphaned = 0;  /* the new root is what mc_lbudget_prestore makes */
   lua_pushvalue(L, root);
   lua_setiuservalue(L, hidx, MC_UV_ROOT);
   lua_pushnil(L);

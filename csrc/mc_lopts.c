@@ -94,12 +94,13 @@ typedef struct optdef {
   int methodonly;           /* the constructors take these as arguments, or
                                (coalesce) they are about calls */
   int fn;                   /* K_FUNC: its MC_OPT_* slot; K_BOOL: 0 typed,
-                               1 coalesce */
+                               1 coalesce; K_SIZE: 0 maxsize, 1 total */
 } optdef;
 
 static const optdef optdefs[] = {
   {"policy", K_POLICY, 1, 0},
   {"maxsize", K_SIZE, 1, 0},
+  {"total", K_SIZE, 1, 1},
   {"ttl", K_SECONDS, 1, 0},
   {"ttu", K_FUNC, 1, MC_OPT_TTU},
   {"timer", K_FUNC, 0, MC_OPT_TIMER},
@@ -121,6 +122,7 @@ void mc_opts_init(mc_opts *o, int policy) {
   o->seeded = 0;
   o->seed = 0;
   o->coalesce = 0;
+  o->total = -1;
 }
 
 static const optdef *findopt(lua_State *L, int kidx, int where) {
@@ -170,7 +172,9 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
       break;
     }
     case K_SIZE:
-      o->maxsize = mc_checksize(L, -1, arg, fname, "option 'maxsize'");
+      *(d->fn ? &o->total : &o->maxsize) =
+          mc_checksize(L, -1, arg, fname, d->fn ? "option 'total'"
+                                                : "option 'maxsize'");
       break;
     case K_SECONDS: {
       lua_Number n = lua_tonumber(L, -1);
@@ -259,6 +263,10 @@ void mc_opts_read(lua_State *L, int idx, int arg, const char *fname,
       mc_argerror(L, arg, fname, "policy 'tlru' needs option 'ttu'");
     if (o->policy != MC_TLRU && hasttu)
       needpolicy(L, arg, fname, "ttu", "'tlru'", o->policy);
+    /* the budget's order is recency across objects: LRU's own */
+    if (o->total >= 0 && o->policy != MC_LRU)
+      mc_argerror(L, arg, fname, "option 'total' needs policy 'lru', got '%s'",
+                  o->policy == MC_FAST ? "fast" : mc_policy_names[o->policy]);
   }
   if (o->policy == MC_FAST)
     return;  /* mc_lfast.c names what fast does not support */

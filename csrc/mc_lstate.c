@@ -41,6 +41,7 @@ static int state_gc(lua_State *L) {
     lc->link.next->prev = &st->cores;
     lc->link.prev = lc->link.next = &lc->link;
     lc->closed = 1;
+    mc_lbudget_release(lc, 0);
     mc_cache_free(&lc->c);
   }
   return 0;

@@ -116,7 +116,7 @@ static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
       addcache(s, (mc_handle *)lua_touserdata(L, -1));
       lua_pop(L, 1);
     }
-    s->collected = m->caches - s->objects;
+    s->collected = m->budget->collected;  /* counted by their __gc */
   }
   else {
     addcache(s, (mc_handle *)lua_touserdata(L, -1));

@@ -16,6 +16,8 @@
 **   mc_lcoalesce.c  the misses of option coalesce: one computation per key
 **                 across coroutines
 **   mc_lfast.c    policy fast: methods made of a Lua chunk, hits in bytecode
+**   mc_lbudget.c  what a method shares with its per-object cores: the
+**                 count of collected caches, the budget of option total
 **
 ** THE RULE (docs/DESIGN.md, "Reentrancy"): any Lua allocation (a GC step)
 ** may run finalizers, and a finalizer may use any cache.  So a pointer into
@@ -33,6 +35,7 @@
 
 #include "methodcache.h"
 
+#include "mc_budget.h"
 #include "mc_cache.h"
 #include "mc_key.h"
 #include "mc_visibility.h"
@@ -103,6 +106,7 @@ typedef struct mc_opts {
   int seeded;
   long long seed;           /* policy rr */
   int coalesce;             /* methods: one computation per key at a time */
+  long long total;          /* methods: the budget across objects, or -1 */
 } mc_opts;
 
 /* Where an options table is read: the constructors (lru, ...), or method
@@ -137,6 +141,12 @@ typedef struct mc_lcore {
   int typed;
   int flags;                /* MC_HAS(MC_OPT_*) */
   double ttl;
+  mc_budget *budget;        /* a method's per-object core: what it shares
+                               with the method (user value 1 keeps it) */
+  mc_link blink;            /* in budget->cores */
+  unsigned stamp;           /* info's walk saw it (budget->stamp) */
+  int orphaned;             /* its entries went while its handle could not
+                               be found: the next store starts it afresh */
 } mc_lcore;
 
 typedef struct mc_handle {
@@ -210,9 +220,24 @@ typedef struct mc_method {
   int keyed;                /* option key: upvalue 7 is the key function */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
+  mc_budget *budget;        /* methods: shared with the cores (user value
+                               2, mc_lbudget.c) */
 } mc_method;
 
-#define MC_METHOD_NUV  1
+#define MC_METHOD_NUV  2
+#define MC_METHOD_UV_BUDGET  2
+
+void mc_lbudget_new(lua_State *L, mc_method *m, int midx);
+void mc_lbudget_bind(lua_State *L, int midx, int hidx);
+void mc_lbudget_release(mc_lcore *lc, int collected);
+int mc_lbudget_pushhandle(lua_State *L, int live, mc_lcore *x);
+int mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx);
+void mc_lbudget_sweep(mc_budget *b, unsigned stamp);
+void mc_lbudget_scan(lua_State *L, int live, mc_budget *b, int n);
+
+/* The core whose cache is 'cp' (an entry under a budget names its cache). */
+#define mc_lcore_of(cp) \
+  ((mc_lcore *)(void *)((char *)(cp) - offsetof(mc_lcore, c)))
 
 /* The stack of a call, arguments at 1..n: the key is the arguments after
 ** self.  With option key, the key function's one result is pushed after

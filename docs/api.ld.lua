@@ -180,6 +180,12 @@
 -- for a decorated method before its factory has made a cache)
 -- @field instances objects whose cache is alive (1 for `cached`); absent
 -- with `obj`
+-- @field collected per-object caches the collector has freed so far (0 for
+-- `cached`); absent with `obj`
+-- @field total a method's option `total`, the budget across its objects;
+-- absent without it and with `obj`
+-- @field size the entries (their weight with `getsizeof`) that `total`
+-- bounds, over every object: equal to `currsize`, with `total` only
 -- @field evictions with `obj` or for `cached`, as in `Cache:stats`
 -- @field expirations likewise
 -- @field bytes likewise
@@ -229,6 +235,14 @@
 -- (an object is held weakly; a NaN makes the call uncached); returning no
 -- value or several raises `NAME: the key function must return one value,
 -- got N`, and its error passes through (nothing is computed).
+-- @field total a non-negative integer (`method` only, policy `"lru"` only):
+-- the bound of the entries (their weight with `getsizeof`) of every
+-- object's cache together; past it the least recently used entry of any
+-- object goes (`on_evict` reason `"size"`), besides each cache's own
+-- `maxsize`.  Entries of objects found dead go first, without notices.
+-- `cached` has one cache (use `maxsize`), and the decorator form takes no
+-- options: `bad argument #2 to 'cached' (option 'total' bounds ...)`,
+-- `bad argument #2 to 'method' (option 'total' needs policy 'lru', got 'lfu')`
 -- @field coalesce `true` (`method` and `cached` only): while one coroutine
 -- computes a key, the other coroutines that miss on it wait and get the same
 -- results, or raise the same error (see `coalesce`).  Calls that cannot yield

@@ -141,26 +141,29 @@ end
 print()
 
 print("methodcache.info after the collection (hits and misses were counted while the")
-print("objects lived; instances and currsize count the caches and entries left):")
-print(string.format("  %-" .. w .. "s   %8s %8s %9s %8s %10s", "", "hits", "misses", "instances",
-  "currsize", "maxsize"))
+print("objects lived; instances and currsize count the caches and entries left;")
+print("collected counts the per-object caches that the collector freed):")
+print(string.format("  %-" .. w .. "s   %8s %8s %9s %8s %9s %10s", "", "hits", "misses",
+  "instances", "currsize", "collected", "maxsize"))
 for _, r in ipairs(rows) do
   local i = r.info
   if i then
-    print(string.format("  %-" .. w .. "s : %8d %8d %9d %8d %10d", r.name, i.hits, i.misses,
-      i.instances, i.currsize, i.maxsize))
+    print(string.format("  %-" .. w .. "s : %8d %8d %9d %8d %9d %10d", r.name, i.hits,
+      i.misses, i.instances, i.currsize, i.collected, i.maxsize))
   end
 end
 print()
 
 -- The verdict. The naive row is expected to leak (that is the point); the methodcache
--- rows must not: no survivors, and no per-object caches left in info().
+-- rows must not: no survivors, no per-object caches left in info(), and every one of the
+-- N caches freed by the collector.
 local ok = true
 for _, r in ipairs(rows) do
-  if r.info and (r.alive ~= 0 or r.info.instances ~= 0 or r.info.currsize ~= 0) then
+  if r.info and (r.alive ~= 0 or r.info.instances ~= 0 or r.info.currsize ~= 0 or
+                 r.info.collected ~= N) then
     ok = false
-    print(string.format("LEAK: %s kept %d objects (instances=%d, currsize=%d)", r.name,
-      r.alive, r.info.instances, r.info.currsize))
+    print(string.format("LEAK: %s kept %d objects (instances=%d, currsize=%d, collected=%d)",
+      r.name, r.alive, r.info.instances, r.info.currsize, r.info.collected))
   end
 end
 if rows[1].alive ~= N or naive_objects ~= N then

@@ -40,10 +40,12 @@ build = {
       -- internal headers say so (csrc/mc_visibility.h).
       sources = {
         "csrc/mc_core.c",
+        "csrc/mc_budget.c",
         "csrc/mc_cache.c",
         "csrc/mc_clock.c",
         "csrc/mc_key.c",
         "csrc/mc_check.c",
+        "csrc/mc_lbudget.c",
         "csrc/mc_lcache.c",
         "csrc/mc_lcore.c",
         "csrc/mc_lkey.c",

@@ -17,16 +17,7 @@ local MODES = { "incremental", "generational" }
 
 -- Runs body(mode) as one `it` per mode, with the eager collector.
 local function each_mode(name, body)
-  for _, mode in ipairs(MODES) do
-    it(name .. " (" .. mode .. ")", function()
-      full_gc()
-      local restore = H.eager_gc(mode)
-      local ok, err = pcall(body, mode)
-      restore()
-      full_gc()
-      if not ok then error(err, 0) end
-    end)
-  end
+  H.each_mode(it, name, body)
 end
 
 describe("a NaN argument after an object argument the cache has not seen", function()

@@ -29,6 +29,7 @@
 ---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
 ---@field coalesce? boolean one computation per key across coroutines; waiters get its results
 ---@field key? fun(...): any the arguments after `self` (all, for `cached`) to the one key value
+---@field total? integer `method`, policy "lru" only: bound of all objects' entries together
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info
@@ -37,6 +38,9 @@
 ---@field currsize integer entries held (total weight with `getsizeof`)
 ---@field maxsize? number the bound of each cache
 ---@field instances? integer objects whose cache is alive (absent with `obj`)
+---@field collected? integer per-object caches the collector freed so far (absent with `obj`)
+---@field total? integer the budget across objects (option `total`; absent without it)
+---@field size? integer what `total` bounds now: every object's entries (with `total` only)
 ---@field evictions? integer with `obj` or for `cached`
 ---@field expirations? integer with `obj` or for `cached`
 ---@field bytes? integer with `obj` or for `cached`

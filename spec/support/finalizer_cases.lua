@@ -36,6 +36,18 @@ local function cache_functions(c)
 end
 M.cache_functions = cache_functions
 
+-- Step i of a loop of n: one garbage object of metatable Res, and at every
+-- 100th a burst of 'size' more, all due at the next allocation (which the
+-- caller's operation makes).
+local function garbage(Res, i, n, size)
+  setmetatable({ id = i }, Res)
+  if i % 100 == 0 then
+    collectgarbage("stop")
+    for j = 1, size do setmetatable({ id = n + i * size + j }, Res) end
+    collectgarbage("restart")
+  end
+end
+
 -- svc:lookup(id) returns id, "ok"; the finalizers of garbage objects call
 -- it as well, all with different ids, while the main loop's calls store.
 local function lookups(n, opts)
@@ -56,15 +68,9 @@ local function lookups(n, opts)
     end
   end }
   for i = 1, n do
-    setmetatable({ id = i }, Res)
-    if i % 100 == 0 then
-      -- a burst: 150 finalizers due at the next allocation, which the
-      -- lookup below makes (more than maxsize of them, so that their own
-      -- lookups evict whatever the interrupted one holds)
-      collectgarbage("stop")
-      for j = 1, 150 do setmetatable({ id = n + i * 150 + j }, Res) end
-      collectgarbage("restart")
-    end
+    -- bursts of 150 finalizers, more than maxsize, so that their own
+    -- lookups evict whatever the interrupted one holds
+    garbage(Res, i, n, 150)
     local a, b = svc:lookup(i)
     if a ~= i or b ~= "ok" then
       wrong[#wrong + 1] = ("lookup(%d) gave %s, %s"):format(i, tostring(a), tostring(b))
@@ -270,6 +276,59 @@ end
 --- The same with a table value that refers to its key.
 function M.key_gc_table()
   return key_gc(function(k, i) return { key = k, i = i } end)
+end
+
+--- A method with option total over many objects (spec/budget_spec.lua):
+-- the main loop and the finalizers of garbage call it on objects of a pool
+-- and on new ones, so that evictions take other objects' entries (holding
+-- them while the notices allocate) while finalizers use those very caches,
+-- and objects die with entries in the budget.  Every result, every notice
+-- and the bound are checked.
+function M.budget_evicting(scale)
+  local Svc = {}
+  Svc.__index = Svc
+  local evicted, wrong = 0, {}
+  Svc.lookup = methodcache.method(function(self, id) return { self.n, id } end, {
+    maxsize = 4, total = 24, on_evict = function(k, v, reason)
+      evicted = evicted + 1
+      if not (type(v) == "table" and v[2] == k and reason == "size") then
+        wrong[#wrong + 1] = ("on_evict(%s, %s, %s)"):format(tostring(k), tostring(v), reason)
+      end
+    end })
+  local pool = {}
+  for i = 1, 16 do pool[i] = setmetatable({ n = i }, Svc) end
+  local fns = { [Svc.lookup] = true }
+  local counts = { fin = 0, nested = 0 }
+  local r = H.rng(5)
+  local function call(o, id, where)
+    local v = o:lookup(id)
+    if not (v[1] == o.n and v[2] == id) then
+      wrong[#wrong + 1] = ("%s: lookup(%d) on %d gave {%s, %s}"):format(where, id, o.n,
+        tostring(v[1]), tostring(v[2]))
+    end
+    local ok, why, size = methodcache._budget(Svc.lookup)
+    if not ok or size > 24 then wrong[#wrong + 1] = where .. ": " .. tostring(why) end
+  end
+  local Res = { __gc = function(res)
+    counts.fin = counts.fin + 1
+    if H.inside(fns) then counts.nested = counts.nested + 1 end
+    call(pool[res.id % 16 + 1], -res.id, "finalizer")
+    call(setmetatable({ n = -res.id }, Svc), res.id, "finalizer, new object")
+  end }
+  local n = 20000 // scale
+  for i = 1, n do
+    garbage(Res, i, n, 50)
+    if r(3) == 1 then pool[r(16)] = setmetatable({ n = n + i }, Svc) end
+    local o = pool[r(16)]
+    call(o, r(6), "main")
+  end
+  H.full_gc()
+  check(#wrong == 0, "%d wrong, the first: %s", #wrong, wrong[1])
+  check(evicted > n // 2, "only %d evictions", evicted)
+  local inf = methodcache.info(Svc.lookup)
+  check(inf.size == inf.currsize and inf.size <= 24, "size %d, currsize %d", inf.size,
+        inf.currsize)
+  return exercised(counts, n // 2)
 end
 
 return M

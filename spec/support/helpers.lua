@@ -104,6 +104,22 @@ function M.eager_gc(mode)
   end
 end
 
+--- Runs body(mode) as one busted test per collector mode, each with the
+-- eager collector (M.eager_gc) and full collections around it; 'it' is
+-- busted's.
+function M.each_mode(it, name, body)
+  for _, mode in ipairs({ "incremental", "generational" }) do
+    it(name .. " (" .. mode .. ")", function()
+      M.full_gc()
+      local restore = M.eager_gc(mode)
+      local ok, err = pcall(body, mode)
+      restore()
+      M.full_gc()
+      if not ok then error(err, 0) end
+    end)
+  end
+end
+
 --- True if one of the functions in the set 'fns' (fns[f] = true) is
 -- running below the caller: tells a finalizer whether it interrupted one
 -- of them.

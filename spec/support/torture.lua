@@ -9,6 +9,8 @@
 -- methods (plain, and typed with getsizeof and on_evict), and leaves
 -- garbage whose finalizers make random calls on the same caches, with the
 -- collector as eager as it goes (spec/support/helpers.lua, eager_gc).
+-- With policy lru, a third method has option total: its evictions take
+-- other objects' entries.
 --
 -- A child process because finalizers run far more often in a small heap
 -- (within 99% of allocations here, 1% in busted's), and so that a crash
@@ -25,7 +27,8 @@
 -- * every 250 steps, after full collections and with the collector
 --   stopped: mc_cache_check (core._check) finds every invariant of the C
 --   core holds, #c is the number of pairs, currsize their total weight, and
---   within maxsize;
+--   within maxsize; the budget of option total holds (core._budget) and
+--   info's size is its currsize;
 -- * once all is dropped and collectgarbage() ran twice, methodcache.memory()
 --   is 0.
 -- Prints "seed N" before each seed, a summary line after it, and on a
@@ -156,6 +159,10 @@ local function run(seed)
       end
     end,
   }))
+  if policy == "lru" then  -- total needs lru
+    methods[3] = { name = "b", typed = false }
+    Cls.b = methodcache.method(pure(false), method_opts({ total = 10 }))
+  end
   local fpure = pure(false)
   local F = methodcache.cached(function(...) return fpure({ id = "F" }, ...) end, method_opts({}))
   local GcSelf = { __index = Cls }   -- objects that call their own method in their finalizer
@@ -168,6 +175,7 @@ local function run(seed)
   local cmt = debug.getmetatable(caches[1].cache)
   fns[cmt.__pairs], fns[cmt.__len] = true, true
   fns[Cls.m], fns[Cls.n], fns[F] = true, true, true
+  if Cls.b then fns[Cls.b] = true end
   fns[methodcache.clear], fns[methodcache.info] = true, true
 
   --}}
@@ -233,12 +241,12 @@ local function run(seed)
   local function forget(cc, k) cc.valid[canon(k, cc.typed)] = {} end
 
   local function call_method(r, where)
-    local which = r(3)
+    local which = r(#methods + 1)
     local n = r(4) - 1
     local args = { n = n }
     for i = 1, n do args[i] = pick_arg(r) end
     local self, got, expected
-    if which == 3 then
+    if which > #methods then
       got = table.pack(F(table.unpack(args, 1, n)))
       expected = table.pack(fpure({ id = "F" }, table.unpack(args, 1, n)))
     else
@@ -428,6 +436,14 @@ local function run(seed)
         if size < 0 or (bounded and size > 6) then
           violation(where, "method %s: currsize %d", m.name, size)
         end
+      end
+    end
+    if Cls.b then
+      local sound, why = require("methodcache.core")._budget(Cls.b)
+      if not sound then violation(where, "method b: the budget: %s", why) end
+      local inf = methodcache.info(Cls.b)
+      if inf.size ~= inf.currsize or inf.size > 10 then
+        violation(where, "method b: size %d, currsize %d, total 10", inf.size, inf.currsize)
       end
     end
     collectgarbage("restart")
