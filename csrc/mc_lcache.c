@@ -291,8 +291,8 @@ static int c_tostring(lua_State *L) {
   mc_handle *h = checkcache(L, "__tostring");
   lua_pushfstring(L, "methodcache.%s(", mc_policy_names[h->core->c.policy]);
   mc_lcache_pushmaxsize(L, h->core->c.policy, h->core->c.maxsize);
-  lua_pushfstring(L, "%s): %I entries (%p)", lua_tostring(L, -1),
-                  (LUAI_UACINT)mc_lcache_count(h), (void *)h);
+  lua_pushfstring(L, "): %I entries (%p)", (LUAI_UACINT)mc_lcache_count(h),
+                  (void *)h);
   lua_concat(L, 3);
   return 1;
 }
