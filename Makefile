@@ -408,7 +408,8 @@ FUZZ_COMPILE  = $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(WARN) $(WERROR) \
                 $(LUA_CFLAGS) -Icsrc -Ibuild
 FUZZ_LIB_OBJ  = $(patsubst csrc/%.c,build-fuzz/%.o, \
                   $(filter-out csrc/mc_host.c,$(wildcard csrc/mc_*.c)))
-FUZZ_CORE_OBJ = build-fuzz/mc_cache.o build-fuzz/mc_key.o build-fuzz/mc_check.o
+FUZZ_CORE_OBJ = build-fuzz/mc_cache.o build-fuzz/mc_key.o build-fuzz/mc_check.o \
+                build-fuzz/mc_budget.o
 
 .PHONY: fuzz fuzz-build clean-fuzz
 
