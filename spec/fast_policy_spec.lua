@@ -645,6 +645,8 @@ describe("policy fast", function()
       end
       assert.has_error(function() methodcache.method(f, { policy = "fast", ttl = 1 }) end,
         "bad argument #2 to 'method' (option 'ttl' needs policy 'ttl', got policy 'fast')")
+      assert.has_error(function() methodcache.method(f, { policy = "fast", total = 10 }) end,
+        "bad argument #2 to 'method' (option 'total' needs policy 'lru', got 'fast')")
       assert.has_error(function() methodcache.method(f, { policy = "fast", maxsize = -1 }) end,
         "bad argument #2 to 'method' (option 'maxsize' must be a non-negative integer, got -1)")
       -- typed = false and coalesce = false are the defaults, so they are accepted
