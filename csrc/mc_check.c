@@ -67,16 +67,56 @@ static int findable(checker *k, const mc_entry *e, const char *what) {
   return 1;
 }
 
-/* A list of entries linked by 'order', 'aux' or 'own' (at 'off'). */
-static int check_entries(checker *k, const mc_link *head, size_t off,
+/* The entry of which 'l' is the link 'order', 'aux' or 'own', which lie
+** at these distances before or after the header (mc_cache.h). */
+static const mc_entry *link_entry(const checker *k, const mc_link *l,
+                                  int which) {
+  const char *p = (const char *)l;
+  switch (which) {
+    case 'a': p += sizeof(mc_ttlpart) - offsetof(mc_ttlpart, aux); break;
+    case 'o': p -= offsetof(mc_entry, u.order); break;
+    default:
+      p += k->c->pre + sizeof(mc_nodepart) - offsetof(mc_nodepart, own);
+      break;
+  }
+  return (const mc_entry *)(const void *)p;
+}
+
+/* A list of entries linked by 'order', 'aux' or 'own' ('o', 'a', 'n'). */
+static int check_entries(checker *k, const mc_link *head, int which,
                          size_t *n, const char *what) {
   const mc_link *l;
   if (!check_list(k, head, k->c->count, n, what))
     return 0;
-  for (l = head->next; l != head; l = l->next)
-    if (!findable(k, (const mc_entry *)(const void *)((const char *)l - off),
-                  what))
+  for (l = head->next; l != head; l = l->next) {
+    const mc_entry *e = link_entry(k, l, which);
+    if (!findable(k, e, what))
       return 0;
+    if (which == 'n' && !(e->flags & MC_EF_NODE))
+      return fail(k, "%s: an entry without a node part", what);
+  }
+  return 1;
+}
+
+/* What the parts of 'e' hold: the layout comes from the cache, so an entry
+** only needs its flags right and its parts consistent. */
+static int check_parts(checker *k, const mc_entry *e) {
+  const mc_cache *c = k->c;
+  long long w = mc_entry_weight(c, e);
+  if (e->flags & ~(MC_EF_DETACHED | MC_EF_NODE))
+    return fail(k, "an entry has the unknown flags %#x", e->flags);
+  if (w < 0)
+    return fail(k, "an entry has the negative weight %lld", w);
+  if (!c->weighted && w != 1)
+    return fail(k, "an entry of an unweighted cache weighs %lld", w);
+  if ((c->policy == MC_RR || c->policy == MC_TLRU) &&
+      (*mc_entry_index(c, e) >= c->alen || c->arr[*mc_entry_index(c, e)] != e))
+    return fail(k, "an entry's array slot %zu does not hold it",
+                *mc_entry_index(c, e));
+  if (c->policy == MC_LFU && *mc_entry_freq(c, e) == NULL)
+    return fail(k, "an entry of an LFU cache has no frequency");
+  if ((e->flags & MC_EF_NODE) && mc_entry_node(c, e) == NULL)
+    return fail(k, "an entry with a node part has no node");
   return 1;
 }
 
@@ -92,22 +132,7 @@ static int check_entry(checker *k, const mc_entry *e, size_t b) {
   ** encoder and mc_key_rehash agree); fast hashes may be anything */
   if (!c->hkey.fast && e->hash != mc_key_rehash(e->key, e->keylen, &c->hkey))
     return fail(k, "an entry's hash is not its key's under SipHash");
-  if (e->weight < 0)
-    return fail(k, "an entry has the negative weight %lld", e->weight);
-  if ((c->policy == MC_RR || c->policy == MC_TLRU) &&
-      (e->pol.index >= c->alen || c->arr[e->pol.index] != e))
-    return fail(k, "an entry's array slot %zu does not hold it",
-                e->pol.index);
-  if (c->policy == MC_RR && !selflinked(&e->order))
-    return fail(k, "an entry of an RR cache is linked in an order list");
-  if (c->policy != MC_TTL && !selflinked(&e->aux))
-    return fail(k, "an entry of a %s cache is linked in the expiry list",
-                mc_policy_names[c->policy]);
-  if (e->node == NULL && !selflinked(&e->own))
-    return fail(k, "an entry without node is linked in a node's list");
-  if (c->policy == MC_LFU && e->pol.freq == NULL)
-    return fail(k, "an entry of an LFU cache has no frequency");
-  return 1;
+  return check_parts(k, e);
 }
 
 static int check_hash(checker *k) {
@@ -126,9 +151,9 @@ static int check_hash(checker *k) {
                     c->count);
       if (!check_entry(k, e, b))
         return 0;
-      size += (unsigned long long)e->weight;
-      k->bytes += mc_entry_size(e->keylen);
-      k->nowned += (e->node != NULL);
+      size += (unsigned long long)mc_entry_weight(c, e);
+      k->bytes += mc_entry_size(c, e);
+      k->nowned += (mc_entry_node(c, e) != NULL);
     }
   }
   if (n != c->count)
@@ -155,13 +180,12 @@ static int check_lfu(checker *k) {
     if (f->count <= last)
       return fail(k, "LFU frequency %llu follows %llu", f->count, last);
     last = f->count;
-    if (!check_entries(k, &f->entries, offsetof(mc_entry, order), &n,
-                       "LFU frequency list"))
+    if (!check_entries(k, &f->entries, 'o', &n, "LFU frequency list"))
       return 0;
     if (n == 0)
       return fail(k, "LFU frequency %llu has no entry", f->count);
     for (el = f->entries.next; el != &f->entries; el = el->next)
-      if (container(el, mc_entry, order)->pol.freq != f)
+      if (*mc_entry_freq(c, link_entry(k, el, 'o')) != f)
         return fail(k, "an entry in LFU list %llu points to another list",
                     f->count);
     total += n;
@@ -183,11 +207,12 @@ static int check_array(checker *k) {
     return fail(k, "array of %zu (capacity %zu) for %zu entries", c->alen,
                 c->acap, c->count);
   for (i = 0; i < c->alen; i++) {
-    if (c->arr[i]->pol.index != i)
+    if (*mc_entry_index(c, c->arr[i]) != i)
       return fail(k, "array slot %zu holds an entry that says %zu", i,
-                  c->arr[i]->pol.index);
+                  *mc_entry_index(c, c->arr[i]));
     if (c->policy == MC_TLRU && i > 0 &&
-        c->arr[i]->expires < c->arr[(i - 1) / 2]->expires)
+        mc_entry_expires(c, c->arr[i]) <
+        mc_entry_expires(c, c->arr[(i - 1) / 2]))
       return fail(k, "TLRU heap: slot %zu expires before its parent", i);
   }
   k->bytes += (unsigned long long)c->acap * sizeof(mc_entry *);
@@ -198,12 +223,11 @@ static int check_policy(checker *k) {
   const mc_cache *c = k->c;
   size_t n;
   int ordered = (c->policy != MC_LFU && c->policy != MC_RR);
-  if (!check_entries(k, &c->order, offsetof(mc_entry, order), &n,
-                     "order list"))
+  if (!check_entries(k, &c->order, 'o', &n, "order list"))
     return 0;
   if (n != (ordered ? c->count : 0))
     return fail(k, "the order list holds %zu of %zu entries", n, c->count);
-  if (!check_entries(k, &c->aux, offsetof(mc_entry, aux), &n, "TTL list"))
+  if (!check_entries(k, &c->aux, 'a', &n, "TTL list"))
     return 0;
   if (n != (c->policy == MC_TTL ? c->count : 0))
     return fail(k, "the TTL list holds %zu of %zu entries", n, c->count);
@@ -217,6 +241,23 @@ static int check_policy(checker *k) {
   if (c->alen != 0)
     return fail(k, "a %s cache has %zu array slots in use",
                 mc_policy_names[c->policy], c->alen);
+  return 1;
+}
+
+/* The parts before an entry's header are those of the policy and options,
+** whole words, so that every header and part is aligned. */
+static int check_layout(checker *k) {
+  const mc_cache *c = k->c;
+  size_t pol = c->policy == MC_LFU ? sizeof(mc_lfupart)
+             : c->policy == MC_TTL ? sizeof(mc_ttlpart)
+             : c->policy == MC_TLRU ? sizeof(mc_tlrupart) : 0;
+  size_t pre = pol + (c->weighted ? sizeof(long long) : 0);
+  if (c->polpart != pol || c->pre != pre)
+    return fail(k, "a %s%s cache puts %u bytes (policy %u) before entries, "
+                "not %zu (policy %zu)", c->weighted ? "weighted " : "",
+                mc_policy_names[c->policy], c->pre, c->polpart, pre, pol);
+  if (pre % sizeof(void *) != 0 || sizeof(mc_nodepart) % sizeof(void *) != 0)
+    return fail(k, "entry parts of %zu bytes would misalign the header", pre);
   return 1;
 }
 
@@ -242,13 +283,12 @@ static int check_node(checker *k, const mc_node *n) {
   if (n->state != MC_NODE_LIVE && n->state != MC_NODE_DEAD &&
       n->state != MC_NODE_GONE && n->state != MC_NODE_FREEING)
     return fail(k, "a node has the state %d", n->state);
-  if (!check_entries(k, &n->entries, offsetof(mc_entry, own), &ne,
-                     "node entries"))
+  if (!check_entries(k, &n->entries, 'n', &ne, "node entries"))
     return 0;
   if (ne != n->nentries)
     return fail(k, "a node says %zu entries but holds %zu", n->nentries, ne);
   for (l = n->entries.next; l != &n->entries; l = l->next)
-    if (container(l, mc_entry, own)->node != n)
+    if (mc_entry_node(k->c, link_entry(k, l, 'n')) != n)
       return fail(k, "an entry in a node's list names another node");
   /* a gone node is freed (or queued, while held) once it has no child */
   if (n->state == MC_NODE_GONE && (ne != 0 || n->nchildren == 0))
@@ -310,10 +350,10 @@ static int check_kept(checker *k) {
   if (!check_list(k, &c->limbo, (size_t)-1, &nlimbo, "limbo"))
     return 0;
   for (l = c->limbo.next; l != &c->limbo; l = l->next) {
-    const mc_entry *e = container(l, mc_entry, order);
+    const mc_entry *e = link_entry(k, l, 'o');
     if (mc_entry_live(e))
       return fail(k, "a live entry is in the limbo");
-    k->bytes += mc_entry_size(e->keylen);
+    k->bytes += mc_entry_size(c, e);
   }
   for (n = c->freeing; n != NULL; n = n->gnext) {
     if (n->state != MC_NODE_FREEING)
@@ -330,7 +370,7 @@ static int check_kept(checker *k) {
   if (c->spare != NULL) {
     if (!mc_entry_live(c->spare))
       return fail(k, "the spare entry is detached");
-    k->bytes += mc_entry_size(c->spare->keylen);
+    k->bytes += mc_entry_size(c, c->spare);
   }
   if (c->sparefreq != NULL) {
     if (c->policy != MC_LFU)
@@ -355,7 +395,7 @@ int mc_cache_check(const mc_cache *c, char *why, size_t whylen) {
     return fail(&k, "policy %d", c->policy);
   if (c->currsize < 0)
     return fail(&k, "currsize is %lld", c->currsize);
-  if (!check_hash(&k) || !check_policy(&k) || !check_iteration(&k) ||
+  if (!check_layout(&k) || !check_hash(&k) || !check_policy(&k) || !check_iteration(&k) ||
       !check_nodes(&k) || !check_kept(&k))
     return 0;
   if (k.bytes != (unsigned long long)c->bytes)

@@ -21,8 +21,17 @@
 #define timed(c)  ((c)->policy == MC_TTL || (c)->policy == MC_TLRU)
 
 /* An entry that is still in the cache and whose objects are alive. */
-#define entry_ok(e)  \
-  (mc_entry_live(e) && ((e)->node == NULL || (e)->node->state == MC_NODE_LIVE))
+static int entry_ok(const mc_cache *c, const mc_entry *e) {
+  mc_node *n;
+  if (!mc_entry_live(e))
+    return 0;
+  n = mc_entry_node(c, e);
+  return n == NULL || n->state == MC_NODE_LIVE;
+}
+
+/* Whether 'e' of a timed cache has expired at 'now'. */
+#define expired_at(c, e, now)  \
+  (timed(c) && !((now) < mc_entry_expires(c, e)))
 
 /* The cache, ready for an operation; NULL if it was finalized. */
 mc_cache *mc_op_live(mc_handle *h) {
@@ -166,9 +175,9 @@ static void notices_add(lua_State *L, notices *pd) {
 static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
                 notices *pd, const char *reason, int tidx, int kidx) {
   mc_cache *c = &lc->c;
-  mc_node *node = e->node;
+  mc_node *node = mc_entry_node(c, e);
   int top = lua_gettop(L);
-  if (!entry_ok(e)) {
+  if (!entry_ok(c, e)) {
     if (mc_entry_live(e))
       mc_cache_remove(c, e);  /* a zombie */
     return 0;
@@ -191,10 +200,10 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
       lua_pushvalue(L, kidx);
     else  /* numbers as the key holds them: 1.0 is 1, -0.0 is 0 */
       mc_lkey_push(L, hidx, e);
-    if (entry_ok(e))
+    if (entry_ok(c, e))
       mc_lvalue_pushpacked(L, e, tidx);
     lua_pushstring(L, reason);
-    if (!entry_ok(e)) {
+    if (!entry_ok(c, e)) {
       lua_settop(L, top);
       if (mc_entry_live(e))
         mc_cache_remove(c, e);
@@ -223,14 +232,14 @@ static int evict(lua_State *L, mc_lcore *lc, int hidx, long long weight,
     mc_entry *v;
     if (mc_cache_dirty(c))
       mc_cache_purge(c);
-    if (keep != NULL && !entry_ok(keep))
+    if (keep != NULL && !entry_ok(c, keep))
       return -1;
     v = mc_cache_victim(c, keep);
     if (v == NULL)
       return mc_cache_fits(c, weight, keep);
     if (drop(L, lc, hidx, v, pd, "size", 0, 0))
       c->stats.evictions++;
-    if (keep != NULL && !entry_ok(keep))
+    if (keep != NULL && !entry_ok(c, keep))
       return -1;
   }
   return 1;
@@ -294,7 +303,7 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
     return MC_NOKEY;
   extra = (kc.ntab != 0);
   e = (st == MC_KEY_OK) ? mc_lkey_find(L, lc, hidx, first, last, &kc) : NULL;
-  if (e == NULL || e->vtag == VT_ABSENT || (timed(c) && !(now < e->expires))) {
+  if (e == NULL || e->vtag == VT_ABSENT || expired_at(c, e, now)) {
     if (flags & MC_COUNT)
       c->stats.misses++;
     lua_pop(L, extra);
@@ -464,7 +473,7 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
       /* the value first, keyed by the reserved entry's address, and the
       ** entry linked after: a value set that fails for memory leaves
       ** nothing but the spare, which the next reserve frees */
-      e = mc_cache_reserve(c, kc.k.len);
+      e = mc_cache_reserve(c, kc.k.len, kc.node != NULL);
       if (e == NULL) {
         oom = 1;
         break;
@@ -532,12 +541,12 @@ int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
     }
     /* the key's node table came from the object itself, so this works
     ** also from the key's own finalizer (see mc_lnode.c) */
-    if (e != NULL && entry_ok(e)) {
-      int expired = timed(c) && !(now < e->expires);
+    if (e != NULL && entry_ok(c, e)) {
+      int expired = expired_at(c, e, now);
       found = !expired && e->vtag != VT_ABSENT;
       if (push && found) {
         mc_lvalue_pushpacked(L, e, tidx);
-        if (entry_ok(e))
+        if (entry_ok(c, e))
           lua_replace(L, kidx + 1);
         else {  /* removed by a finalizer meanwhile: it was not there */
           lua_pop(L, 1);
@@ -602,18 +611,17 @@ static void collect(lua_State *L, mc_lcore *lc, int hidx, int dest, int *n,
   for (i = 0; i < len; i++) {
     int tidx;
     e = list[i];
-    if (!entry_ok(e) || e->vtag == VT_ABSENT ||
-        (timed(c) && !(now < e->expires)))
+    if (!entry_ok(c, e) || e->vtag == VT_ABSENT || expired_at(c, e, now))
       continue;
-    if (!mc_lnode_push(L, hidx, e->node)) {
+    if (!mc_lnode_push(L, hidx, mc_entry_node(c, e))) {
       lua_pop(L, 1);
       continue;
     }
     tidx = lua_gettop(L);
     mc_lkey_push(L, hidx, e);
-    if (entry_ok(e))  /* still there after that allocation? */
+    if (entry_ok(c, e))  /* still there after that allocation? */
       mc_lvalue_pushpacked(L, e, tidx);
-    if (entry_ok(e)) {  /* and after this one */
+    if (entry_ok(c, e)) {  /* and after this one */
       if (reason != NULL) {
         lua_pushstring(L, reason);
         lua_rawseti(L, dest, *n + 3);
