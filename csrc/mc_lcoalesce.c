@@ -57,10 +57,21 @@ static const char S_KEY = 0;  /* the registry key of S: its address */
 **   1..n  the arguments    n+1  the cache    n+2  the flight key
 **   n+3   S                n+4  the cache's table of flights
 **   n+5   the flight (the owner's: to be closed)
-**   n+6   owner: the results or the error; waiter: its unwait slot */
-#define CTX(n, first)  (((lua_KContext)(n) << 1) | ((first) - 1))
-#define CTX_N(ctx)     ((int)((ctx) >> 1))
-#define CTX_FIRST(ctx) ((int)((ctx) & 1) + 1)
+**   n+6   owner: the results or the error; waiter: its unwait slot
+**   The key is keyfirst(L, n)..n, the call's arguments 1..nargs(L, n).
+*/
+#define CTX(n)         ((lua_KContext)(n))
+#define CTX_N(ctx)     ((int)(ctx))
+
+/* the method of the running call (upvalue 1) says where its key lies: with
+** option key, n is the key function's result (MC_KEYFIRST in mc_lua.h) */
+static int keyfirst(lua_State *L, int n) {
+  return MC_KEYFIRST((mc_method *)lua_touserdata(L, lua_upvalueindex(1)), n);
+}
+
+static int nargs(lua_State *L, int n) {
+  return MC_NARGS((mc_method *)lua_touserdata(L, lua_upvalueindex(1)), n);
+}
 
 /* }====================================================== */
 
@@ -301,7 +312,7 @@ static int owned(lua_State *L, int status, lua_KContext ctx) {
   settle(L, s, f, ok ? DONE : FAILED);
   if (!ok)
     return lua_error(L);  /* the error object is the one result */
-  mc_op_store(L, n + 1, CTX_FIRST(ctx), n, f + 1, nres, NULL);
+  mc_op_store(L, n + 1, keyfirst(L, n), n, f + 1, nres, NULL);
   return nres;
 }
 
@@ -310,7 +321,7 @@ static int owned(lua_State *L, int status, lua_KContext ctx) {
 ** error under coroutine.resume, as cqueues threads do, is never unwound: no
 ** to-be-closed slot would see the error). */
 static int own(lua_State *L, lua_KContext ctx) {
-  int n = CTX_N(ctx), s = n + 3, i;
+  int n = CTX_N(ctx), s = n + 3, a = nargs(L, n), i;
   lua_settop(L, n + 4);
   lua_createtable(L, F_N, 0);                   /* n + 5: the flight */
   lua_pushinteger(L, RUNNING);
@@ -327,11 +338,11 @@ static int own(lua_State *L, lua_KContext ctx) {
   lua_pushvalue(L, -2);
   lua_rawset(L, n + 4);
   lua_toclose(L, n + 5);
-  luaL_checkstack(L, n + 2, "too many arguments");
+  luaL_checkstack(L, a + 2, "too many arguments");
   lua_pushvalue(L, lua_upvalueindex(3));
-  for (i = 1; i <= n; i++)
+  for (i = 1; i <= a; i++)
     lua_pushvalue(L, i);
-  return owned(L, lua_pcallk(L, n, LUA_MULTRET, 0, ctx, owned), ctx);
+  return owned(L, lua_pcallk(L, a, LUA_MULTRET, 0, ctx, owned), ctx);
 }
 
 /* Joins the running flight of the key, if any (then returns 1 with the
@@ -423,7 +434,7 @@ static int run(lua_State *L, lua_KContext ctx, int resumed) {
         mc_handle *h = (mc_handle *)lua_touserdata(L, n + 1);
         int r;
         lua_settop(L, s);
-        r = mc_op_lookup(L, h, n + 1, CTX_FIRST(ctx), n, MC_TOUCH | MC_PUSH,
+        r = mc_op_lookup(L, h, n + 1, keyfirst(L, n), n, MC_TOUCH | MC_PUSH,
                          NULL);
         if (r >= 0)
           return r;
@@ -439,7 +450,7 @@ int mc_lcoalesce_miss(lua_State *L, int n, int first) {
   luaL_checkstack(L, 8, NULL);
   pushflightkey(L, h->core->typed, first, n);
   lua_pushvalue(L, lua_upvalueindex(6));
-  return run(L, CTX(n, first), 0);
+  return run(L, CTX(n), 0);
 }
 
 /* }====================================================== */

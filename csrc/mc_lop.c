@@ -513,11 +513,11 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
 ** Operations under a hold: delete and pop, expire, pairs, clear
 ** ======================================================= */
 
-/* Removes the key at 'kidx'; if 'push', replaces the value at 'kidx' + 1
-** by the removed value (all of them packed into one).  Returns whether a
-** live entry was there. */
-int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
-                 const char *fname) {
+/* Removes the key first..last; if 'push' (a key of one value), replaces
+** the value at 'last' + 1 by the removed value (all of them packed into
+** one).  Returns whether a live entry was there. */
+static int removekey(lua_State *L, int hidx, int first, int last, int push,
+                     const char *fname) {
   mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
   mc_lcore *lc = h->core;
   mc_cache *c = mc_op_live(h);
@@ -532,8 +532,8 @@ int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
   luaL_checkstack(L, 8, NULL);
   notices_init(L, lc, &pd);
   hold = mc_op_hold(L, hidx);
-  if (mc_lkey_encode(L, lc, hidx, kidx, kidx, &kc, 0) == MC_KEY_OK) {
-    mc_entry *e = mc_lkey_find(L, lc, hidx, kidx, kidx, &kc);
+  if (mc_lkey_encode(L, lc, hidx, first, last, &kc, 0) == MC_KEY_OK) {
+    mc_entry *e = mc_lkey_find(L, lc, hidx, first, last, &kc);
     int tidx = kc.ntab;
     if (tidx == 0) {
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
@@ -547,14 +547,14 @@ int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
       if (push && found) {
         mc_lvalue_pushpacked(L, e, tidx);
         if (entry_ok(c, e))
-          lua_replace(L, kidx + 1);
+          lua_replace(L, last + 1);
         else {  /* removed by a finalizer meanwhile: it was not there */
           lua_pop(L, 1);
           found = 0;
         }
       }
       if (drop(L, lc, hidx, e, &pd, expired ? "expired" : "deleted", tidx,
-               kidx) && expired)
+               first == last ? first : 0) && expired)
         c->stats.expirations++;
     }
   }
@@ -563,6 +563,18 @@ int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
   notices_run(L, hidx, &pd);
   lua_settop(L, top);
   return found;
+}
+
+/* Removes the key at 'kidx' (a cache's key); see removekey. */
+int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
+                 const char *fname) {
+  return removekey(L, hidx, kidx, kidx, push, fname);
+}
+
+/* Removes the key first..last (the arguments of a cached call). */
+int mc_op_delete(lua_State *L, int hidx, int first, int last,
+                 const char *fname) {
+  return removekey(L, hidx, first, last, 0, fname);
 }
 
 int mc_op_expire(lua_State *L, int hidx) {

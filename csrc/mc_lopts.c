@@ -108,6 +108,7 @@ static const optdef optdefs[] = {
   {"typed", K_BOOL, 0, 0},
   {"coalesce", K_BOOL, 1, 1},
   {"seed", K_INT, 0, 0},
+  {"key", K_FUNC, 1, MC_OPT_KEY},
   {NULL, 0, 0, 0}
 };
 

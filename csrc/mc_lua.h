@@ -51,7 +51,8 @@ MC_HIDDEN_BEGIN
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
 
-enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
+enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU,
+       MC_OPT_KEY };
 
 #define MC_HAS(o)  (1 << (o))
 
@@ -170,6 +171,8 @@ int mc_op_store(lua_State *L, int hidx, int first, int last, int vfirst,
                 int nres, const char *fname);
 int mc_op_remove(lua_State *L, int hidx, int kidx, int push,
                  const char *fname);
+int mc_op_delete(lua_State *L, int hidx, int first, int last,
+                 const char *fname);
 int mc_op_expire(lua_State *L, int hidx);
 int mc_op_snapshot(lua_State *L, int hidx);
 void mc_op_clear(lua_State *L, int hidx);
@@ -195,11 +198,19 @@ typedef struct mc_method {
   int self;                 /* per-object caches (method) or one (function) */
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
+  int keyed;                /* option key: upvalue 7 is the key function */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
 } mc_method;
 
 #define MC_METHOD_NUV  1
+
+/* The stack of a call, arguments at 1..n: the key is the arguments after
+** self.  With option key, the key function's one result is pushed after
+** the arguments: then n counts it, the key is that slot alone and the
+** function gets the slots before it. */
+#define MC_KEYFIRST(m, n)  ((m)->keyed ? (n) : (m)->self ? 2 : 1)
+#define MC_NARGS(m, n)     ((n) - (m)->keyed)
 
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);

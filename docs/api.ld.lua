@@ -96,6 +96,80 @@
 -- @param[opt] obj one object: empty its cache only (every object's when absent)
 -- @raise `bad argument #1 to 'clear' (not a function made by methodcache, got number)`
 
+--- Caches methods of a class in place: each `Class[name]` becomes
+-- `method(Class[name], opts)`.
+-- The methods are read and replaced where the instances find them:
+-- `Class.__index` if that is a table (a userdata's metatable and its
+-- table of methods, or `Class` itself when `Class.__index = Class`), else
+-- `Class`.  A method is read as an instance finds it (inherited ones too)
+-- and the cached one is set with `rawset`.  A method that is a cached
+-- method already is left as it is, with its cache and options: wrapping
+-- twice, or wrapping a Penlight subclass that copied the cached method of
+-- its base, changes nothing.  Every name is checked before any method is
+-- replaced.  pl.class copies a base's methods into a subclass when the
+-- subclass is made: wrap the base before deriving subclasses, or wrap each
+-- subclass made before.
+-- @function wrap
+-- @tab Class a class table: the metatable of its instances, or the table
+-- of its methods
+-- @string ... the names of the methods
+-- @tparam[opt] Options opts the cache of each object, for every method
+-- @treturn table `Class`
+-- @raise `bad argument #1 to 'wrap' (class table expected, got userdata:
+-- give its metatable or its table of methods)`; `bad argument #3 to 'wrap'
+-- ('perimeter' must be a method of the class, got nil)`; `bad argument #2
+-- to 'wrap' (method name expected, got no value)`; `bad argument #2 to
+-- 'wrap' ('f' is a function made by methodcache.cached, not a method)`;
+-- errors of `opts` name `wrap` and its position.
+-- @usage
+-- methodcache.wrap(Rect, "area", "perimeter", { maxsize = 16 })
+
+--- The function that a cached method or function calls, as given to
+-- `method`, `cached`, `wrap` or the decorator (Python's `__wrapped__`).
+-- @function wrapped
+-- @tparam function f a cached method or function
+-- @treturn function the original (a callable table if that was given)
+-- @raise `bad argument #1 to 'wrapped' (not a function made by
+-- methodcache, got function)`
+
+--- Computes one key again: calls the function, stores its results under
+-- the key of `obj, ...` (or, for `cached`, of `...`) and returns them all.
+-- The key is made as a call makes it (option `key`, `typed`); a NaN in it
+-- is never stored, so the results are returned and nothing is stored.  The
+-- function and the key function may yield.  It counts as neither hit nor
+-- miss.  With `coalesce` it neither waits for nor joins a computation of
+-- the key in flight: it computes anew; the computation in flight, when it
+-- ends, gives its waiters its own results and stores them too (the last
+-- store stays).  An object without a cache gets one (from the factory for
+-- the decorator form).
+-- @function refresh
+-- @tparam function f a cached method or function
+-- @param obj the object (methods only; for `cached` functions the
+-- arguments follow `f`)
+-- @param ... the arguments after `obj`
+-- @return the function's results
+-- @raise `bad argument #1 to 'refresh' (not a function made by
+-- methodcache, got function)`; `bad argument #2 to 'refresh' (object
+-- expected, got nil)` for a method
+-- @usage
+-- methodcache.refresh(Rect.area, r)          -- after r changed
+
+--- Drops one key: the entry of `obj, ...` (or, for `cached`, of `...`).
+-- The key is made as a call makes it (option `key`, `typed`); the key
+-- function may yield.  With `on_evict`, the entry is reported as
+-- `"deleted"`.  A computation of the key in flight (`coalesce`) is not
+-- stopped and stores its results when it ends.
+-- @function delete
+-- @tparam function f a cached method or function
+-- @param obj the object (methods only; for `cached` functions the
+-- arguments follow `f`)
+-- @param ... the arguments after `obj`
+-- @treturn boolean `true` if the key had an entry, `false` if not (a key
+-- with a NaN never has one)
+-- @raise as `refresh`
+-- @usage
+-- methodcache.delete(Rect.scaled, r, 2)
+
 --- What `info` returns.
 -- @table Info
 -- @field hits calls answered from a cache
@@ -135,6 +209,13 @@
 -- `"expired"`, `"deleted"` or `"cleared"`.  It runs once the cache is
 -- consistent again and may use the cache; its error propagates.
 -- @field seed an integer: random replacement (`"rr"`) repeats its choices
+-- @field key `function(...)` (`method` and `cached` only): gets the arguments
+-- after `self` (for `cached`, all of them) and returns the one value that
+-- is the key, in place of the arguments.  It runs on every call, hits
+-- included, and may yield.  Its one result is a key as an argument is
+-- (an object is held weakly; a NaN makes the call uncached); returning no
+-- value or several raises `NAME: the key function must return one value,
+-- got N`, and its error passes through (nothing is computed).
 -- @field coalesce `true` (`method` and `cached` only): while one coroutine
 -- computes a key, the other coroutines that miss on it wait and get the same
 -- results, or raise the same error (see `coalesce`).  Calls that cannot yield

@@ -42,9 +42,10 @@ function Polygon:scaled_area(k)
 end
 
 -- Cache the methods after defining them and BEFORE deriving subclasses: pl.class copies
--- the base class's fields into a subclass when the subclass is created.
-Polygon.area = methodcache.method(Polygon.area)
-Polygon.scaled_area = methodcache.method(Polygon.scaled_area, { maxsize = 8 })
+-- the base class's fields into a subclass when the subclass is created (a subclass made
+-- earlier keeps the uncached methods until it is wrapped too).
+methodcache.wrap(Polygon, "area")
+methodcache.wrap(Polygon, "scaled_area", { maxsize = 8 })
 
 -- A subclass inherits the cached methods; its objects get caches of their own.
 local Square = class(Polygon)
@@ -72,10 +73,11 @@ function Circle:_init(r)
   self.r = r
 end
 
-Circle.get_circumference = methodcache.method(function(self)
+function Circle:get_circumference()
   work = work + 1
   return 2 * math.pi * self.r
-end)
+end
+methodcache.wrap(Circle, "get_circumference")
 
 local c = Circle(1)
 print(string.format("circumference %.4f %.4f", c.circumference, c.circumference))

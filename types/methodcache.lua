@@ -25,6 +25,7 @@
 ---@field ttl? number seconds an entry lives (policy "ttl")
 ---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
 ---@field coalesce? boolean one computation per key across coroutines; waiters get its results
+---@field key? fun(...): any the arguments after `self` (all, for `cached`) to the one key value
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info
@@ -133,6 +134,33 @@ function methodcache.info(f, obj) end
 ---@param f function what `methodcache(...)`, `method` or `cached` returned
 ---@param obj? any
 function methodcache.clear(f, obj) end
+
+---Caches methods of a class in place: `Class[name] = methodcache.method(Class[name], opts)`,
+---in `Class.__index` if that is a table; a method cached already is left as it is.
+---@generic C: table
+---@param Class C the metatable of the instances, or the table of their methods
+---@param ... string|methodcache.Options the names of the methods, then `opts` if any
+---@return C
+function methodcache.wrap(Class, ...) end
+
+---The function a cached method or function calls (`__wrapped__`).
+---@generic F: function
+---@param f F what `methodcache(...)`, `method`, `cached` or `wrap` made
+---@return F
+function methodcache.wrapped(f) end
+
+---Computes one key again, stores and returns all the results:
+---`refresh(method, obj, ...)`, or `refresh(cachedfn, ...)`.
+---@param f function a cached method or function
+---@param ... any the object (methods), then the arguments
+---@return any ...
+function methodcache.refresh(f, ...) end
+
+---Drops one key; `true` if it had an entry: `delete(method, obj, ...)`, or `delete(cachedfn, ...)`.
+---@param f function a cached method or function
+---@param ... any the object (methods), then the arguments
+---@return boolean
+function methodcache.delete(f, ...) end
 
 ---A least-recently-used cache.
 ---@param maxsize integer
