@@ -32,6 +32,11 @@ end
 
 local function sparse(i) return i * 1000003 end
 
+-- A check's result (core._check, methodcache._budget) after a random step.
+local function assert_sound(seed, step, sound, why)
+  assert(sound, ("seed %d, step %d: %s"):format(seed, step, tostring(why)))
+end
+
 describe("an entry", function()
   for _, p in ipairs(COST) do
     local name, make, bytes = p[1], p[2], p[3]
@@ -47,6 +52,21 @@ describe("an entry", function()
       assert.are.equal(bytes + 8, math.floor(per_entry(weighed, N, sparse)))
     end)
   end
+
+  it("of an LRU cache under a budget (option total) costs 24 bytes more, its link and cache",
+     function()
+    -- one object per method: the same buckets, so the difference is the part
+    local function per_object_entry(opts)
+      local m = methodcache.method(function(_, k) return k end, opts)
+      local o = {}
+      local before = methodcache.memory()
+      for i = 1, N do m(o, sparse(i)) end
+      return (methodcache.memory() - before) / N, m, o
+    end
+    local plain = per_object_entry({ maxsize = N })
+    local budgeted = per_object_entry({ maxsize = N, total = 10 * N })
+    assert.are.equal(24, budgeted - plain)
+  end)
 
   it("of an LRU cache with a key of 14 bytes fits a 64-byte malloc chunk", function()
     -- glibc gives a request of up to 56 bytes a 64-byte chunk: header 42
@@ -92,12 +112,62 @@ describe("the parts of entries", function()
             objs[rng(16)] = {}  -- an object key dies
             if step % 50 == 0 then collectgarbage() end
           end
-          local sound, why = core._check(c)
-          assert(sound, ("seed %d, step %d: %s"):format(seed, step, tostring(why)))
+          assert_sound(seed, step, core._check(c))
         end
       end)
     end
   end
+end)
+
+describe("the parts of timed entries", function()
+  for _, policy in ipairs({ "ttl", "tlru" }) do
+    it("stay consistent in a " .. policy .. " cache whose entries get ttls of their own, "
+       .. "the cache's again, and expire", function()
+      local seed = 4099 + #policy
+      local rng = H.rng(seed)
+      local now = 0
+      local timer = function() return now end
+      local c = policy == "ttl" and methodcache.ttl(32, 5, { timer = timer })
+        or methodcache.tlru(32, function(_, _, t) return t + 5 end, { timer = timer })
+      for step = 1, 4000 do
+        local r, k = rng(10), rng(48)
+        if r <= 4 then
+          c:set(k, step, rng(20) / 2)  -- its own ttl: TTL's heap
+        elseif r <= 7 then
+          c:set(k, step)               -- the cache's: TTL's list
+        elseif r == 8 then
+          c:get(k)
+        elseif r == 9 then
+          c:delete(k)
+        else
+          now = now + rng(3) / 2
+        end
+        assert_sound(seed, step, core._check(c))
+      end
+    end)
+  end
+end)
+
+describe("the parts of entries under a budget", function()
+  it("stay consistent while objects store, hit, delete and die", function()
+    local seed = 6007
+    local rng = H.rng(seed)
+    local m = methodcache.method(function(_, k) return k * 2 end, { maxsize = 16, total = 40 })
+    local objs = {}
+    for i = 1, 8 do objs[i] = {} end
+    for step = 1, 3000 do
+      local r, o = rng(10), objs[rng(8)]
+      if r <= 7 then
+        assert.are.equal(m(o, rng(30)) % 2, 0)
+      elseif r <= 8 then
+        methodcache.delete(m, o, rng(30))
+      else
+        objs[rng(8)] = {}  -- an object dies
+        if step % 40 == 0 then collectgarbage() end
+      end
+      assert_sound(seed, step, methodcache._budget(m))
+    end
+  end)
 end)
 
 describe("a cached result count", function()
