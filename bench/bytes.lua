@@ -8,7 +8,8 @@
 --
 -- Besides the variants of variants.lua, VARIANT may be "mc-POLICY" (methodcache.method
 -- with that policy: lru, lfu, fifo, rr, ttl, tlru, unbounded), "mc-weighted" (LRU with
--- getsizeof) or "mc-object" (LRU whose argument is a table, compared by identity: each
+-- getsizeof), "mc-total" (LRU under a budget, option total = ENTRIES) or "mc-object" (LRU
+-- whose argument is a table, compared by identity: each
 -- entry then has an owner node and a node table; the argument tables themselves are made
 -- before the first measurement and do not count).
 
@@ -39,6 +40,7 @@ local methodcache_opts = {
   tlru = { ttu = function(_, _, now) return now + 1e9 end },
   weighted = { policy = "lru", getsizeof = function() return 1 end },
   object = { policy = "lru" },
+  total = { policy = "lru" },
 }
 
 local function make()
@@ -46,6 +48,7 @@ local function make()
   local opts = methodcache_opts[policy] or {}
   opts.policy = opts.policy or policy
   opts.maxsize = entries
+  if policy == "total" then opts.total = entries end
   if policy == "object" then
     return methodcache.method(function(self, t) return t.i * 2 + self.k end, opts)
   end
