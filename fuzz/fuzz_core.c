@@ -5,8 +5,10 @@
 ** byte 2 flags (bit 0: while the cache uses the fast mixer, every key
 ** hashes to one of three values, so chains, key comparisons and the switch
 ** to SipHash at a chain of MC_KEY_CHAINMAX are exercised; bit 1: the cache
-** does not weigh entries, each weighs 1), then 8 bytes of
-** the hash key; then each operation is an opcode byte and its operands
+** does not weigh entries, each weighs 1; bit 2, LRU only: the cache is
+** under a budget (mc_budget.h) whose bound it never reaches, so its entries
+** have the budget part, and the budget's order must be the cache's own),
+** then 8 bytes of the hash key; then each operation is an opcode byte and its operands
 ** (bytes past the end read as 0).
 **
 ** A reference model kept here says what each operation must do: the
@@ -22,6 +24,7 @@
 **
 ** A failed check calls abort(): libFuzzer saves the input as a crash.
 */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc_budget.h"
 #include "mc_cache.h"
 #include "mc_key.h"
 
@@ -309,6 +313,8 @@ typedef struct fuzz {
   long long total;          /* mc_cache.total points here */
   int collide;
   int unweighted;           /* no mc_cache_weigh: every entry weighs 1 */
+  int budgeted;             /* the cache is under 'budget' */
+  mc_budget budget;
   int fast;                 /* c.hkey.fast when the keys were encoded */
   int holds;
   int trace;                /* MC_FUZZ_TRACE is set */
@@ -564,6 +570,27 @@ static void check_nodes(fuzz *F) {
   check(listed == used, "%zu nodes in the cache, model %zu", listed, used);
 }
 
+/* The cache is the budget's only one: the budget holds its entries, in
+** its recency order, and their weight. */
+static void check_budget(fuzz *F) {
+  char why[200];
+  long long n;
+  const mc_link *l;
+  mc_entry *e = NULL;
+  check(mc_budget_check(&F->budget, &n, why, sizeof(why)), "mc_budget_check: "
+        "%s", why);
+  check(n == (long long)F->c.count, "the budget holds %lld of %zu entries", n,
+        F->c.count);
+  check(F->budget.size == F->c.currsize, "the budget's size %lld, currsize "
+        "%lld", F->budget.size, F->c.currsize);
+  for (l = F->budget.lru.next; l != &F->budget.lru; l = l->next) {
+    e = mc_cache_next(&F->c, e);
+    check(e == mc_aux_entry(l), "the budget's order is not the cache's");
+  }
+  check(mc_budget_victim(&F->budget, NULL) == mc_cache_victim(&F->c, NULL),
+        "the budget's victim is not the cache's");
+}
+
 static void agree(fuzz *F) {
   char why[200];
   int t, s;
@@ -608,6 +635,8 @@ static void agree(fuzz *F) {
   check(F->c.holds == F->holds, "holds %d, model %d", F->c.holds, F->holds);
   check_order(F);
   check_nodes(F);
+  if (F->budgeted)
+    check_budget(F);
 }
 
 /* }====================================================== */
@@ -1064,6 +1093,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   flags = byte(&r);
   F->collide = flags & 1;
   F->unweighted = (flags & 2) != 0;
+  F->budgeted = (flags & 4) != 0 && pol == MC_LRU;
   F->fast = -1;  /* the keys are not encoded yet */
   F->trace = getenv("MC_FUZZ_TRACE") != NULL;
   if (F->trace)
@@ -1073,6 +1103,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   F->c.total = &F->total;
   if (!F->unweighted)
     mc_cache_weigh(&F->c);
+  if (F->budgeted) {
+    mc_budget_init(&F->budget, LLONG_MAX);
+    mc_budget_attach(&F->budget, &F->c);
+  }
   agree(F);
   for (ops = 0; r.p < r.end && ops < MAXOPS; ops++) {
     step(F, &r);
