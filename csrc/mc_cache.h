@@ -164,9 +164,10 @@ typedef struct mc_cache {
   size_t nbuckets;          /* 0 or a power of 2 */
   mc_hkey hkey;             /* the key of mc_key.h's hash */
   mc_link order;            /* next: kept longest (MRU/newest); prev: victim */
-  mc_link aux;              /* TTL: next expires first */
+  mc_link aux;              /* TTL: next expires first (the cache's ttl) */
   mc_link freqs;            /* LFU: next is the lowest count */
-  mc_entry **arr;           /* RR: all entries; TLRU: min-heap by expiry */
+  mc_entry **arr;           /* RR: all entries; TLRU: min-heap by expiry;
+                               TTL: min-heap of the entries with their own */
   size_t alen, acap;
   unsigned long long rng;   /* RR: xorshift state */
   mc_link nodes;            /* every node not yet freed */
