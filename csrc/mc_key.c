@@ -8,20 +8,27 @@
 const unsigned char *mc_key_items(const unsigned char *key, size_t len,
                                   const unsigned char **end) {
   *end = key + len;
-  if (len > 0 && key[0] == MC_KF_NODE)
+  if (len > 0 && (key[0] & MC_KF_NODE))
     *end -= sizeof(void *);
-  return key + 1;
+  return key;
 }
 
 const unsigned char *mc_key_next(const unsigned char *p,
                                  const unsigned char *end, mc_kitem *it) {
+  int head;
   if (p >= end)
     return NULL;
-  it->tag = *p++;
+  head = *p++;
+  it->tag = head & 0x0F;
   switch (it->tag) {
-    case MC_KINT:
-      memcpy(&it->i, p, sizeof(it->i));
-      return p + sizeof(it->i);
+    case MC_KINT: {  /* zigzag-coded, in as few bytes as it needs */
+      int n = (head >> 4 & 7) + 1, b;
+      uint64_t z = 0;
+      for (b = 0; b < n; b++)
+        z |= (uint64_t)p[b] << (8 * b);
+      it->i = (long long)(z >> 1 ^ (0 - (z & 1)));
+      return p + n;
+    }
     case MC_KFLT:
       memcpy(&it->n, p, sizeof(it->n));
       return p + sizeof(it->n);
@@ -54,7 +61,7 @@ unsigned mc_key_rehash(const unsigned char *key, size_t len,
   mc_kbuf k;
   mc_kitem it;
   mc_key_begin(&k, NULL, 0, hk);  /* no room: it only hashes */
-  if (len > 0 && key[0] == MC_KF_NODE)
+  if (len > 0 && (key[0] & MC_KF_NODE))
     memcpy(&node, end, sizeof(node));
   while ((p = mc_key_next(p, end, &it)) != NULL) {
     switch (it.tag) {  /* the writers feed the words they fed first */

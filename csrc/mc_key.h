@@ -1,12 +1,15 @@
 /*
 ** mc_key.h: encoding of argument tuples into hashable bytes.
 **
-** A key is one flag byte followed by self-delimiting items, one per
-** argument, so that tuples of different length or shape never share bytes.
-** Objects compared by identity are not written as addresses (those are
-** reused after collection): each is an MC_KOBJ item, and the key then ends
-** with the address of the node that the binding keeps alive for exactly that
-** sequence of objects (flag byte MC_KF_NODE).
+** A key is a sequence of self-delimiting items, one per argument, so that
+** tuples of different length or shape never share bytes (a call without
+** arguments has the empty key).  An item is a tag byte (enum mc_ktag in its
+** low 4 bits) and what the tag says follows.  Objects compared by identity
+** are not written as addresses (those are reused after collection): each is
+** an MC_KOBJ item, and the key then ends with the address of the node that
+** the binding keeps alive for exactly that sequence of objects, which bit
+** MC_KF_NODE of the first byte says.  No flag byte of its own: that byte
+** would take a TTL entry of one integer key to a bigger malloc chunk.
 */
 #ifndef mc_key_h
 #define mc_key_h
@@ -23,7 +26,7 @@ enum mc_ktag {
   MC_KNIL, MC_KFALSE, MC_KTRUE, MC_KINT, MC_KFLT, MC_KSTR, MC_KLUD, MC_KOBJ
 };
 
-#define MC_KF_NODE  1
+#define MC_KF_NODE  0x80  /* in the first byte: a node address ends the key */
 
 /* The 128-bit key of the hash: one random secret per lua_State (see
 ** mc_secret.c), copied into each cache, and which mixer the cache uses
@@ -185,13 +188,44 @@ MC_KEY_INLINE void mc_key_begin(mc_kbuf *k, unsigned char *p, size_t cap,
   k->v3 = key->k1 ^ 0x7465646279746573ULL;
   k->nbytes = 0;
   k->fast = key->fast;
-  mc_key_byte(k, 0);
 }
 
+/* The number of bytes that z needs, 1 to 8. */
+MC_KEY_INLINE int mc_key_nbytes(uint64_t z) {
+#if defined(__GNUC__)
+  return 8 - __builtin_clzll(z | 1) / 8;
+#else
+  int n = 1;
+  while (n < 8 && (z >> (8 * n)) != 0)
+    n++;
+  return n;
+#endif
+}
+
+/* An integer is stored in the bytes it needs, not 8: most keys are one
+** small integer, and an entry is allocated to the byte (a key of 5 bytes
+** rather than 10 takes a TTL entry from a 96-byte malloc chunk to 80;
+** docs/DESIGN.md section 15).  The value is zigzag-coded (0, -1, 1, -2,
+** ... as 0, 1, 2, 3, ...) so that small negative numbers are short too,
+** written little-endian, and the count of its bytes less one is in bits
+** 4-6 of the tag byte (bit 7 is MC_KF_NODE's).  One integer has one encoding, so equal keys still have
+** equal bytes.  The hash reads the integer itself (mc_key_value), not
+** these bytes. */
 MC_KEY_INLINE void mc_key_int(mc_kbuf *k, long long i) {
-  mc_key_byte(k, MC_KINT);
-  mc_key_put(k, &i, sizeof(i));
-  mc_key_value(k, MC_KINT, (uint64_t)i);
+  uint64_t u = (uint64_t)i;
+  uint64_t z = u << 1 ^ (0 - (u >> 63));
+  int n = mc_key_nbytes(z), b;
+  mc_key_byte(k, MC_KINT | (n - 1) << 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (k->len + sizeof(z) <= k->cap) {  /* one store; the rest is overwritten */
+    memcpy(k->p + k->len, &z, sizeof(z));
+    k->len += (size_t)n;
+  }
+  else
+#endif
+  for (b = 0; b < n; b++)
+    mc_key_byte(k, (int)(z >> (8 * b) & 0xFF));
+  mc_key_value(k, MC_KINT, u);
 }
 
 MC_KEY_INLINE void mc_key_flt(mc_kbuf *k, double n) {
@@ -260,8 +294,8 @@ MC_KEY_INLINE void mc_key_str(mc_kbuf *k, const char *s, size_t len) {
 MC_KEY_INLINE void mc_key_end(mc_kbuf *k, const void *node) {
   uint64_t b;
   if (node != NULL) {
-    if (k->cap > 0)
-      k->p[0] = MC_KF_NODE;
+    if (k->cap > 0)  /* the node's objects made items: p[0] is one's */
+      k->p[0] |= MC_KF_NODE;
     mc_key_put(k, &node, sizeof(node));
     mc_key_word(k, MC_KW_NODE);
     mc_key_word(k, (uint64_t)(uintptr_t)node);

@@ -11,16 +11,18 @@ local N = 4096
 
 local function ttu(_, _, now) return now + 1e9 end
 
--- bytes per entry of integer keys to integer values: a 42-byte header, a
--- 10-byte key, the policy part, the weight, buckets and arrays
+-- bytes per entry of integer keys to integer values: a 42-byte header, the
+-- key (6 bytes for the keys of 'sparse' below), the policy part, the
+-- weight, buckets and arrays
+local KEY = 6
 local COST = {
-  { "lru", function(o) return methodcache.lru(N, o) end, 42 + 10 + 8 },
-  { "fifo", function(o) return methodcache.fifo(N, o) end, 42 + 10 + 8 },
-  { "unbounded", function(o) return methodcache.unbounded(o) end, 42 + 10 + 8 },
-  { "lfu", function(o) return methodcache.lfu(N, o) end, 42 + 10 + 8 + 8 },
-  { "rr", function(o) return methodcache.rr(N, o) end, 42 + 10 + 8 + 8 },
-  { "ttl", function(o) return methodcache.ttl(N, 1e9, o) end, 42 + 10 + 8 + 24 },
-  { "tlru", function(o) return methodcache.tlru(N, ttu, o) end, 42 + 10 + 8 + 16 + 8 },
+  { "lru", function(o) return methodcache.lru(N, o) end, 42 + KEY + 8 },
+  { "fifo", function(o) return methodcache.fifo(N, o) end, 42 + KEY + 8 },
+  { "unbounded", function(o) return methodcache.unbounded(o) end, 42 + KEY + 8 },
+  { "lfu", function(o) return methodcache.lfu(N, o) end, 42 + KEY + 8 + 8 },
+  { "rr", function(o) return methodcache.rr(N, o) end, 42 + KEY + 8 + 8 },
+  { "ttl", function(o) return methodcache.ttl(N, 1e9, o) end, 42 + KEY + 8 + 24 },
+  { "tlru", function(o) return methodcache.tlru(N, ttu, o) end, 42 + KEY + 8 + 16 + 8 },
 }
 
 local function per_entry(c, n, key)
@@ -30,7 +32,9 @@ local function per_entry(c, n, key)
   return (c:stats().bytes - empty) / n
 end
 
-local function sparse(i) return i * 1000003 end
+-- 2^32 + i * 1000003 for i <= N: zigzag-coded below 2^34, 5 bytes, and a
+-- tag byte
+local function sparse(i) return (1 << 32) + i * 1000003 end
 
 -- A check's result (core._check, methodcache._budget) after a random step.
 local function assert_sound(seed, step, sound, why)
@@ -70,11 +74,55 @@ describe("an entry", function()
 
   it("of an LRU cache with a key of 14 bytes fits a 64-byte malloc chunk", function()
     -- glibc gives a request of up to 56 bytes a 64-byte chunk: header 42
-    -- plus the key; an 11-character string encodes to 14 bytes (the key's
-    -- flag, the item's tag and length, the characters)
+    -- plus the key; a 12-character string encodes to 14 bytes (the item's
+    -- tag and length, the characters)
     local c = methodcache.lru(N)
-    local b = per_entry(c, N, function(i) return ("%011d"):format(i) end)
+    local b = per_entry(c, N, function(i) return ("%012d"):format(i) end)
     assert.are.equal(42 + 14 + 8, b)
+  end)
+
+  describe("key of one integer", function()
+    -- the item's tag byte and the zigzag-coded value in the bytes it needs
+    local SIZES = {
+      { 0, 2 }, { 1, 2 }, { -1, 2 }, { 127, 2 }, { -128, 2 }, { 128, 3 }, { -129, 3 },
+      { 32767, 3 }, { -32768, 3 }, { 32768, 4 }, { 1 << 31, 6 }, { -(1 << 31), 5 },
+      { 1 << 55, 9 }, { (1 << 55) - 1, 8 }, { math.maxinteger, 9 }, { math.mininteger, 9 },
+    }
+
+    local function keybytes(k)
+      local c = methodcache.lru(4)
+      local empty = c:stats().bytes
+      c:set(k, true)
+      return c:stats().bytes - empty
+    end
+
+    it("takes the bytes its magnitude needs, 2 to 9", function()
+      local base = keybytes(0) - 2
+      for _, p in ipairs(SIZES) do
+        assert.are.equal(p[2], keybytes(p[1]) - base, "key " .. p[1])
+      end
+    end)
+
+    it("comes back from the cache as the very integer, at every size", function()
+      local c, want = methodcache.unbounded(), {}
+      for _, p in ipairs(SIZES) do
+        for _, k in ipairs({ p[1], -p[1] }) do -- mininteger is its own negation
+          c:set(k, k)
+          want[k] = true
+        end
+      end
+      local n = 0
+      for k, v in pairs(c) do
+        n = n + 1
+        assert.are.equal("integer", math.type(k))
+        assert.are.equal(v, k)
+        assert.are.equal(v, c:get(k))
+        assert.is_true(want[k])
+        want[k] = nil
+      end
+      assert.are.equal(#c, n)
+      assert.are.same({}, want)
+    end)
   end)
 end)
 
