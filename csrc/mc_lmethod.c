@@ -6,11 +6,16 @@
 **      more loads to compute, and this is read on every call);
 **   2  methods: a weak-keyed table self -> cache handle (an ephemeron: the
 **      cache, its values and whatever they point to never keep self alive);
+**      with store "object", a table self keeps its handle in a field of its
+**      own instead (m_callobj) and this table lists it as handle -> true, a
+**      weak key with a value that is not collectable, which needs no
+**      ephemeron convergence (docs/DESIGN.md, section 13);
 **      functions: the one cache handle;
 **   3  the wrapped function;
 **   4  the factory (decorator form), or the shared table of option
 **      functions given to every per-object cache (options form);
-**   5  the mc_method userdata itself, which upvalue 1 points into;
+**   5  the mc_method userdata itself, which upvalue 1 points into; with
+**      store "object", the key of the private field of each table self;
 **   6  with option coalesce only: the per-state table of in-flight
 **      computations (mc_lcoalesce.c).
 ** Every one is listed in a per-state weak table, for statistics
@@ -141,6 +146,38 @@ static int m_call(lua_State *L) {
   return m_lookup(L, m, h, n);
 }
 
+/* Store "object".  Only a table can hold a field: any other self takes
+** m_call and the weak table.  A copy of an object (made with pairs) brings
+** the original's handle along; its owner is not the copy, so the copy gets
+** a cache of its own at its first call. */
+static int m_callobj(lua_State *L) {
+  mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
+  mc_handle *h;
+  int n = lua_gettop(L);
+  if (lua_type(L, 1) != LUA_TTABLE)
+    return m_call(L);
+  h = mc_objstore_get(L, 1, lua_upvalueindex(5), m->cachemt);
+  if (h == NULL || h->core->closed) {
+    if (h != NULL)
+      lua_pop(L, 1);
+    h = newcache(L, m, lua_upvalueindex(4));
+    h->owner = lua_topointer(L, 1);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, MC_UV_OWNER);
+    m->caches++;
+    /* listed before it is reachable from self: a finalizer run by these
+    ** sets that calls the method on self makes its own cache, which ours
+    ** then replaces */
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(5));
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+  }
+  return m_lookup(L, m, h, n);
+}
+
 
 /* {======================================================
 ** Construction
@@ -158,6 +195,9 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   luaL_setmetatable(L, MC_METHOD_MT);
   m->self = self;
   m->factory = factory;
+  luaL_getmetatable(L, MC_CACHE_MT);  /* the registry keeps it for good */
+  m->cachemt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   mc_opts_init(&m->o, MC_LRU);
   if (factory) {
     if (!mc_iscallable(L, 2))
@@ -168,6 +208,9 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   }
   else
     mc_opts_read(L, 2, 2, fname, MC_FOR_METHOD, &m->o);  /* upvalue 4 */
+  if (!self && m->o.store != MC_STORE_WEAK)
+    mc_argerror(L, 2, fname, "option 'store' is for methods: a cached "
+                "function has one cache");
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -185,7 +228,8 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   lua_pushvalue(L, 3);
   if (m->o.coalesce)
     mc_lcoalesce_pushstate(L);  /* upvalue 6 */
-  lua_pushcclosure(L, m_call, m->o.coalesce ? 6 : 5);
+  lua_pushcclosure(L, m->o.store == MC_STORE_OBJECT ? m_callobj : m_call,
+                   m->o.coalesce ? 6 : 5);
   mc_lstats_register(L);
   return 1;
 }
@@ -208,7 +252,8 @@ int mc_lmethod_decorate(lua_State *L) {
 ** and 2 and pushes its table of caches, or its cache, at index 3. */
 static mc_method *checkfn(lua_State *L, const char *fname) {
   mc_method *m;
-  if (lua_tocfunction(L, 1) != m_call)
+  lua_CFunction f = lua_tocfunction(L, 1);
+  if (f != m_call && f != m_callobj)
     mc_argerror(L, 1, fname, "not a function made by methodcache, got %s",
                 luaL_typename(L, 1));
   lua_settop(L, 2);
@@ -225,11 +270,20 @@ static void setint(lua_State *L, const char *k, long long v) {
 }
 
 
-/* The cache of 'obj' (argument 2) for method at 1, or NULL; pushes it. */
+/* The cache of 'obj' (argument 2) for method at 1, or NULL; pushes it
+** (or, for NULL, whatever). */
 static mc_handle *objcache(lua_State *L, mc_method *m) {
   if (!m->self) {
     lua_pushvalue(L, 3);
     return (mc_handle *)lua_touserdata(L, -1);
+  }
+  if (m->o.store == MC_STORE_OBJECT && lua_type(L, 2) == LUA_TTABLE) {
+    mc_handle *h;
+    lua_getupvalue(L, 1, 5);  /* the private key */
+    h = mc_objstore_get(L, 2, lua_gettop(L), m->cachemt);
+    if (h != NULL)
+      lua_remove(L, -2);
+    return h;
   }
   lua_pushvalue(L, 2);
   lua_rawget(L, 3);
@@ -262,7 +316,7 @@ static int l_info(lua_State *L) {
     long long currsize = 0, instances = 0;
     lua_pushnil(L);
     while (lua_next(L, 3)) {
-      mc_handle *h = mc_lcache_test(L, -1);
+      mc_handle *h = mc_lcache_test(L, mc_listed(L));
       if (h != NULL && !h->core->closed) {
         mc_lcache_count(h);  /* purges the dead */
         currsize += h->core->c.currsize;
@@ -286,7 +340,7 @@ static int l_clear(lua_State *L) {
   m = checkfn(L, "clear");
   if (!lua_isnil(L, 2) || !m->self) {
     if (objcache(L, m) != NULL)
-      mc_op_clear(L, 4);
+      mc_op_clear(L, lua_gettop(L));
     return 0;
   }
   /* a list first: on_evict may call the method and add objects */
@@ -295,6 +349,10 @@ static int l_clear(lua_State *L) {
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, 3)) {
+      if (mc_listed(L) == -2) {  /* handle -> true: list the key */
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+      }
       lua_rawseti(L, 4, ++n);
     }
     for (i = 1; i <= n; i++) {

@@ -105,13 +105,14 @@ static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
   }
   else
     lua_pop(L, 1);
-  /* the caches: every value of a method's table is a handle (m_call puts
-  ** nothing else there), so no luaL_testudata, which may allocate */
+  /* the caches: every entry of a method's table holds a handle where
+  ** mc_listed says (m_call and m_callobj put nothing else there), so no
+  ** luaL_testudata, which may allocate */
   lua_getupvalue(L, f, 2);
   if (m->self) {
     lua_pushnil(L);
     while (lua_next(L, -2)) {
-      addcache(s, (mc_handle *)lua_touserdata(L, -1));
+      addcache(s, (mc_handle *)lua_touserdata(L, mc_listed(L)));
       lua_pop(L, 1);
     }
     s->collected = m->caches - s->objects;

@@ -50,6 +50,7 @@ MC_HIDDEN_BEGIN
 #define MC_UV_NODES  3  /* weak values: node address -> node table, or nil */
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
+#define MC_UV_OWNER  5  /* store "object" only: the table it belongs to */
 
 enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU };
 
@@ -97,7 +98,11 @@ typedef struct mc_opts {
   int seeded;
   long long seed;           /* policy rr */
   int coalesce;             /* methods: one computation per key at a time */
+  int store;                /* methods: MC_STORE_WEAK or MC_STORE_OBJECT */
 } mc_opts;
+
+/* Where a method keeps each object's cache (docs/DESIGN.md, section 13). */
+enum { MC_STORE_WEAK, MC_STORE_OBJECT };
 
 /* Where an options table is read: the constructors (lru, ...), or method
 ** and cached, which also take policy, maxsize, ttl and ttu. */
@@ -135,6 +140,9 @@ typedef struct mc_lcore {
 
 typedef struct mc_handle {
   mc_lcore *core;
+  const void *owner;        /* store "object": the table whose field holds
+                               it, kept alive by user value MC_UV_OWNER so
+                               that its address is not reused; else NULL */
 } mc_handle;
 
 /* mc_op_fetch/lookup results besides a count of values */
@@ -195,11 +203,42 @@ typedef struct mc_method {
   int self;                 /* per-object caches (method) or one (function) */
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
+  const void *cachemt;      /* the metatable of cache handles, for store
+                               "object" (mc_objstore_get) */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
 } mc_method;
 
 #define MC_METHOD_NUV  1
+
+/* An entry of a method's table of caches (upvalue 2) is self -> handle, or
+** for store "object" handle -> true: the index of its handle when the entry
+** is at the top (key -2, value -1), as lua_next leaves it. */
+#define mc_listed(L)  (lua_type((L), -1) == LUA_TUSERDATA ? -1 : -2)
+
+/* Store "object": pushes the cache handle that table 'self' (at 'idx')
+** holds in its private field, under the method's userdata (at 'key'), and
+** returns it, if it is a handle made for this very table; else pushes
+** nothing and returns NULL (no field, another value there, or a handle that
+** a copy of another object brought along: the caller makes the table a
+** cache of its own).  'mt' is the metatable of handles (mc_method.cachemt):
+** any Lua code can write the field, so no byte of a userdata is read before
+** its metatable says it is a handle.  Raw calls only: no metamethod, no
+** allocation, so the hit path may use it. */
+MC_INLINE mc_handle *mc_objstore_get(lua_State *L, int idx, int key,
+                                     const void *mt) {
+  mc_handle *h;
+  lua_pushvalue(L, key);
+  if (lua_rawget(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, -1)) {
+    int ours = lua_topointer(L, -1) == mt;
+    lua_pop(L, 1);
+    h = (mc_handle *)lua_touserdata(L, -1);
+    if (ours && h->owner == lua_topointer(L, idx))
+      return h;
+  }
+  lua_pop(L, 1);
+  return NULL;
+}
 
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);

@@ -8,6 +8,7 @@
 
 ---@alias methodcache.Policy "lru"|"lfu"|"fifo"|"rr"|"ttl"|"tlru"|"unbounded"
 ---@alias methodcache.Reason "size"|"expired"|"deleted"|"cleared"
+---@alias methodcache.Store "weak"|"object"
 
 ---The options a cache constructor takes.
 ---@class methodcache.CacheOptions
@@ -25,6 +26,7 @@
 ---@field ttl? number seconds an entry lives (policy "ttl")
 ---@field ttu? fun(key: any, value: any, now: number): number expiry time (policy "tlru")
 ---@field coalesce? boolean one computation per key across coroutines; waiters get its results
+---@field store? methodcache.Store `method` only: "weak" (default); "object": a field of self
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info
