@@ -82,7 +82,7 @@ mc_handle *mc_lcache_new(lua_State *L, const mc_opts *o, int fns) {
   h = (mc_handle *)lua_newuserdatauv(L, sizeof(mc_handle),
                                      MC_NUV + (o->store == MC_STORE_OBJECT));
   h->core = NULL;
-  h->owner = NULL;
+  h->tag = 0;
   mc_pushweak(L, 'k');
   lua_setiuservalue(L, -2, MC_UV_ROOT);
   if (fns != 0)

@@ -7,15 +7,14 @@
 **   2  methods: a weak-keyed table self -> cache handle (an ephemeron: the
 **      cache, its values and whatever they point to never keep self alive);
 **      with store "object", a table self keeps its handle in a field of its
-**      own instead (m_callobj) and this table lists it as handle -> true, a
-**      weak key with a value that is not collectable, which needs no
-**      ephemeron convergence (docs/DESIGN.md, section 13);
+**      own instead (m_callobj), and the list of upvalue 5 lists it;
 **      functions: the one cache handle;
 **   3  the wrapped function;
 **   4  the factory (decorator form), or the shared table of option
 **      functions given to every per-object cache (options form);
 **   5  the mc_method userdata itself, which upvalue 1 points into; with
-**      store "object", the key of the private field of each table self;
+**      store "object", the key of the private field of each table self,
+**      and its user value MC_METHOD_UV_LIST lists their caches;
 **   6  with option coalesce only: the per-state table of in-flight
 **      computations (mc_lcoalesce.c).
 ** Every one is listed in a per-state weak table, for statistics
@@ -146,6 +145,42 @@ static int m_call(lua_State *L) {
   return m_lookup(L, m, h, n);
 }
 
+/* Store "object": lists the handle on top in the method's list, a
+** weak-valued sequence.  Not a weak-keyed set: the collector visits such a
+** table in hash order and reads the mark of each key, a cache miss per
+** cache, which took 4/5 of a full collection of a chain of 16,000 objects
+** (docs/DESIGN.md, section 13); the array of a weak-valued table is only
+** read once, in the atomic phase, in the order the caches were made.  The
+** sequence is made anew without its dead slots when it has grown to twice
+** the caches alive at the last time, so a listing costs O(1) amortized.
+** A finalizer run by the allocations here may list caches meanwhile: they
+** go to the old list until the new one is in place, and are copied. */
+static void listcache(lua_State *L, mc_method *m) {
+  int udidx = lua_upvalueindex(5);
+  lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
+  if (m->listed >= m->listmax) {
+    lua_Integer i, j = 0;
+    m->listmax = LUA_MAXINTEGER;  /* no second renewal under this one */
+    lua_createtable(L, (int)(m->listed < INT_MAX / 2 ? m->listed : 0), 0);
+    lua_getmetatable(L, -2);  /* the weak-valued metatable */
+    lua_setmetatable(L, -2);
+    for (i = 1; i <= m->listed; i++) {
+      if (lua_rawgeti(L, -2, i) != LUA_TNIL)
+        lua_rawseti(L, -2, ++j);
+      else
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, udidx, MC_METHOD_UV_LIST);
+    lua_remove(L, -2);
+    m->listed = j;
+    m->listmax = j < 32 ? 64 : 2 * j;
+  }
+  lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, ++m->listed);
+  lua_pop(L, 1);
+}
+
 /* Store "object".  Only a table can hold a field: any other self takes
 ** m_call and the weak table.  A copy of an object (made with pairs) brings
 ** the original's handle along; its owner is not the copy, so the copy gets
@@ -156,21 +191,19 @@ static int m_callobj(lua_State *L) {
   int n = lua_gettop(L);
   if (lua_type(L, 1) != LUA_TTABLE)
     return m_call(L);
-  h = mc_objstore_get(L, 1, lua_upvalueindex(5), m->cachemt);
+  h = mc_objstore_get(L, 1, lua_upvalueindex(5), m);
   if (h == NULL || h->core->closed) {
     if (h != NULL)
       lua_pop(L, 1);
     h = newcache(L, m, lua_upvalueindex(4));
-    h->owner = lua_topointer(L, 1);
+    h->tag = mc_objstore_tag(lua_topointer(L, 1), m);
     lua_pushvalue(L, 1);
     lua_setiuservalue(L, -2, MC_UV_OWNER);
     m->caches++;
     /* listed before it is reachable from self: a finalizer run by these
     ** sets that calls the method on self makes its own cache, which ours
     ** then replaces */
-    lua_pushvalue(L, -1);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, lua_upvalueindex(2));
+    listcache(L, m);
     lua_pushvalue(L, lua_upvalueindex(5));
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);
@@ -195,9 +228,6 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   luaL_setmetatable(L, MC_METHOD_MT);
   m->self = self;
   m->factory = factory;
-  luaL_getmetatable(L, MC_CACHE_MT);  /* the registry keeps it for good */
-  m->cachemt = lua_topointer(L, -1);
-  lua_pop(L, 1);
   mc_opts_init(&m->o, MC_LRU);
   if (factory) {
     if (!mc_iscallable(L, 2))
@@ -211,6 +241,10 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   if (!self && m->o.store != MC_STORE_WEAK)
     mc_argerror(L, 2, fname, "option 'store' is for methods: a cached "
                 "function has one cache");
+  if (m->o.store == MC_STORE_OBJECT) {
+    mc_pushweak(L, 'v');
+    lua_setiuservalue(L, 3, MC_METHOD_UV_LIST);
+  }
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -264,6 +298,27 @@ static mc_method *checkfn(lua_State *L, const char *fname) {
   return m;
 }
 
+/* Pushes (at 4) a new sequence of every cache of the method at 1: the
+** values of upvalue 2 (at 3) and of the list of store "object"; returns
+** their count. */
+static lua_Integer allcaches(lua_State *L, mc_method *m) {
+  lua_Integer n = 0;
+  lua_newtable(L);
+  lua_pushvalue(L, 3);
+  if (m->o.store == MC_STORE_OBJECT) {
+    lua_getupvalue(L, 1, 5);
+    lua_getiuservalue(L, -1, MC_METHOD_UV_LIST);
+    lua_remove(L, -2);
+  }
+  while (lua_gettop(L) > 4) {  /* each table of caches, from the top */
+    lua_pushnil(L);
+    while (lua_next(L, -2))
+      lua_rawseti(L, 4, ++n);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
 static void setint(lua_State *L, const char *k, long long v) {
   lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
@@ -280,7 +335,7 @@ static mc_handle *objcache(lua_State *L, mc_method *m) {
   if (m->o.store == MC_STORE_OBJECT && lua_type(L, 2) == LUA_TTABLE) {
     mc_handle *h;
     lua_getupvalue(L, 1, 5);  /* the private key */
-    h = mc_objstore_get(L, 2, lua_gettop(L), m->cachemt);
+    h = mc_objstore_get(L, 2, lua_gettop(L), m);
     if (h != NULL)
       lua_remove(L, -2);
     return h;
@@ -314,9 +369,11 @@ static int l_info(lua_State *L) {
   }
   {
     long long currsize = 0, instances = 0;
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      mc_handle *h = mc_lcache_test(L, mc_listed(L));
+    lua_Integer i, n = allcaches(L, m);
+    for (i = 1; i <= n; i++) {
+      mc_handle *h;
+      lua_rawgeti(L, 4, i);
+      h = mc_lcache_test(L, -1);
       if (h != NULL && !h->core->closed) {
         mc_lcache_count(h);  /* purges the dead */
         currsize += h->core->c.currsize;
@@ -345,16 +402,7 @@ static int l_clear(lua_State *L) {
   }
   /* a list first: on_evict may call the method and add objects */
   {
-    lua_Integer n = 0, i;
-    lua_newtable(L);
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      if (mc_listed(L) == -2) {  /* handle -> true: list the key */
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-      }
-      lua_rawseti(L, 4, ++n);
-    }
+    lua_Integer i, n = allcaches(L, m);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, 4, i);
       if (mc_lcache_test(L, -1) != NULL)

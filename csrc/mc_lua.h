@@ -140,9 +140,10 @@ typedef struct mc_lcore {
 
 typedef struct mc_handle {
   mc_lcore *core;
-  const void *owner;        /* store "object": the table whose field holds
-                               it, kept alive by user value MC_UV_OWNER so
-                               that its address is not reused; else NULL */
+  uintptr_t tag;            /* store "object": mc_objstore_tag of the table
+                               whose field holds it, which user value
+                               MC_UV_OWNER keeps alive so that its address
+                               is not reused; else 0 */
 } mc_handle;
 
 /* mc_op_fetch/lookup results besides a count of values */
@@ -203,39 +204,38 @@ typedef struct mc_method {
   int self;                 /* per-object caches (method) or one (function) */
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
-  const void *cachemt;      /* the metatable of cache handles, for store
-                               "object" (mc_objstore_get) */
+  lua_Integer listed;       /* store "object": slots used in the list */
+  lua_Integer listmax;      /* ... when to squeeze the dead out of it */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
 } mc_method;
 
-#define MC_METHOD_NUV  1
+#define MC_METHOD_NUV  2
+#define MC_METHOD_UV_LIST  2  /* store "object": a weak-valued sequence of
+                                 the caches of tables (mc_lmethod.c) */
 
-/* An entry of a method's table of caches (upvalue 2) is self -> handle, or
-** for store "object" handle -> true: the index of its handle when the entry
-** is at the top (key -2, value -1), as lua_next leaves it. */
-#define mc_listed(L)  (lua_type((L), -1) == LUA_TUSERDATA ? -1 : -2)
+/* Store "object": the tag of the handle of table 'self' for the method
+** 'm': the table's address mixed with the method's, so that no other value
+** than a handle this method made for this table has it by accident. */
+#define mc_objstore_tag(self, m)  ((uintptr_t)(self) ^ (uintptr_t)(m))
 
 /* Store "object": pushes the cache handle that table 'self' (at 'idx')
 ** holds in its private field, under the method's userdata (at 'key'), and
-** returns it, if it is a handle made for this very table; else pushes
+** returns it, if the method 'm' made it for this very table; else pushes
 ** nothing and returns NULL (no field, another value there, or a handle that
 ** a copy of another object brought along: the caller makes the table a
-** cache of its own).  'mt' is the metatable of handles (mc_method.cachemt):
-** any Lua code can write the field, so no byte of a userdata is read before
-** its metatable says it is a handle.  Raw calls only: no metamethod, no
-** allocation, so the hit path may use it. */
+** cache of its own).  Any Lua code can write the field: a userdata is read
+** only if it has the size of a handle, and used only if it has the tag.
+** Raw calls only: no metamethod, no allocation, so the hit path may use it. */
 MC_INLINE mc_handle *mc_objstore_get(lua_State *L, int idx, int key,
-                                     const void *mt) {
+                                     const mc_method *m) {
   mc_handle *h;
   lua_pushvalue(L, key);
-  if (lua_rawget(L, idx) == LUA_TUSERDATA && lua_getmetatable(L, -1)) {
-    int ours = lua_topointer(L, -1) == mt;
-    lua_pop(L, 1);
-    h = (mc_handle *)lua_touserdata(L, -1);
-    if (ours && h->owner == lua_topointer(L, idx))
-      return h;
-  }
+  if (lua_rawget(L, idx) == LUA_TUSERDATA &&
+      lua_rawlen(L, -1) == sizeof(mc_handle) &&
+      (h = (mc_handle *)lua_touserdata(L, -1))->tag ==
+          mc_objstore_tag(lua_topointer(L, idx), m))
+    return h;
   lua_pop(L, 1);
   return NULL;
 }

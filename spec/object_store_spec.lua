@@ -290,26 +290,49 @@ describe("store = 'object'", function()
   end)
 
   describe("the collector's path to a cache", function()
-    it("goes through no ephemeron: the method lists caches, not objects", function()
+    it("goes through no ephemeron: the method lists caches in a weak-valued sequence", function()
       local C = new_class(function() return {} end)
       local objs = {}
       for i = 1, 50 do
         objs[i] = setmetatable({}, C)
         objs[i]:m()
       end
-      local _, list = debug.getupvalue(C.m, 2)
+      -- the weak store's table object -> cache (an ephemeron, which the collector
+      -- must traverse again for each link of a chain) stays empty...
+      local _, ephemerons = debug.getupvalue(C.m, 2)
+      assert.is_nil(next(ephemerons))
+      -- ...and the list of caches holds no object: handles, by their order
+      local key = private_keys(objs[1])[1]
+      local list = debug.getuservalue(key, 2)
+      assert.equal("v", getmetatable(list).__mode)
       assert.equal(50, count(list))
-      for k, v in pairs(list) do
-        -- handle -> true: a weak key whose value is not collectable, which the
-        -- collector clears in one pass; no object is a key whose value must wait
-        -- for that key to be marked
-        assert.equal("userdata", type(k))
-        assert.equal(true, v)
+      for i = 1, 50 do
+        assert.equal(rawget(objs[i], key), list[i])
       end
       local Weak = new_class(function() return {} end, { store = "weak" })
-      local _, wlist = debug.getupvalue(Weak.m, 2)
+      local _, wtable = debug.getupvalue(Weak.m, 2)
       Weak.m(objs[1])
-      assert.equal(objs[1], next(wlist)) -- the weak store: object -> cache, an ephemeron
+      assert.equal(objs[1], next(wtable))
+    end)
+
+    it("squeezes the caches of collected objects out of its list", function()
+      local C = new_class(function() return {} end)
+      local keep = {}
+      for i = 1, 3000 do
+        local o = setmetatable({}, C)
+        o:m()
+        if i % 100 == 0 then keep[#keep + 1] = o end
+        if i % 30 == 0 then collectgarbage() end
+      end
+      -- at most 60 caches were alive at a time: the list grows to twice that
+      -- between squeezes, never to the 3000 caches made
+      local key = private_keys(keep[1])[1]
+      local slots = 0
+      for k in pairs(debug.getuservalue(key, 2)) do slots = math.max(slots, k) end
+      assert.is_true(slots <= 2 * 60 + 1, "the list has " .. slots .. " slots")
+      assert.equal(30, methodcache.info(C.m).instances)
+      collectgarbage()
+      assert.equal(30, count(debug.getuservalue(key, 2)))
     end)
   end)
 end)
