@@ -168,6 +168,19 @@ describe("store = 'object'", function()
       end
     end)
 
+    -- does this allocator give a freed table's address to a new table? (AddressSanitizer's
+    -- quarantine does not, for hundreds of MB)
+    local function allocator_reuses()
+      local seen = {}
+      for _ = 1, 200 do
+        local id = tostring({})
+        if seen[id] then return true end
+        seen[id] = true
+        collectgarbage()
+      end
+      return false
+    end
+
     it("never gives a new object the results of a collected one at the same address", function()
       local C = new_class(function(self, x) return tostring(self) .. ":" .. x end)
       local seen, reused = {}, 0
@@ -182,7 +195,11 @@ describe("store = 'object'", function()
         o = nil -- luacheck: ignore 311
         collectgarbage()
       end
-      assert.is_true(reused > 0, "the allocator reused no address: the case was not exercised")
+      if reused == 0 and not allocator_reuses() then
+        pending("this allocator reuses no freed address (a sanitizer?): the case was not exercised")
+        return
+      end
+      assert.is_true(reused > 0, "the allocator reuses addresses, but no object got a dead one's")
     end)
   end)
 
