@@ -145,40 +145,61 @@ static int m_call(lua_State *L) {
   return m_lookup(L, m, h, n);
 }
 
-/* Store "object": lists the handle on top in the method's list, a
-** weak-valued sequence.  Not a weak-keyed set: the collector visits such a
-** table in hash order and reads the mark of each key, a cache miss per
-** cache, which took 4/5 of a full collection of a chain of 16,000 objects
-** (docs/DESIGN.md, section 13); the array of a weak-valued table is only
-** read once, in the atomic phase, in the order the caches were made.  The
-** sequence is made anew without its dead slots when it has grown to twice
-** the caches alive at the last time, so a listing costs O(1) amortized.
-** A finalizer run by the allocations here may list caches meanwhile: they
-** go to the old list until the new one is in place, and are copied. */
-static void listcache(lua_State *L, mc_method *m) {
-  int udidx = lua_upvalueindex(5);
-  lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
-  if (m->listed >= m->listmax) {
-    lua_Integer i, j = 0;
-    m->listmax = LUA_MAXINTEGER;  /* no second renewal under this one */
-    lua_createtable(L, (int)(m->listed < INT_MAX / 2 ? m->listed : 0), 0);
-    lua_getmetatable(L, -2);  /* the weak-valued metatable */
-    lua_setmetatable(L, -2);
-    for (i = 1; i <= m->listed; i++) {
-      if (lua_rawgeti(L, -2, i) != LUA_TNIL)
-        lua_rawseti(L, -2, ++j);
+/* Store "object": the method's list of caches is a weak-valued sequence.
+** Not a weak-keyed set: the collector visits such a table in hash order and
+** reads the mark of each key, a cache miss per cache, which took 4/5 of a
+** full collection of a chain of 16,000 objects (docs/DESIGN.md, section
+** 13); the array of a weak-valued table is only read once, in the atomic
+** phase, in the order the caches were made.  The sequence is made anew
+** without its dead slots when it has grown to twice the caches alive the
+** last time, so a listing costs O(1) amortized.
+**
+** Only the new table's allocation can run a finalizer here, which may list
+** caches or renew the list itself: after it the list is read again, and
+** copied with raw sets into the slots made for it, which allocate nothing;
+** if finalizers listed more caches than those slots, the renewal is left
+** for a later listing.  An error (memory) leaves the old list in place. */
+static void renewlist(lua_State *L, mc_method *m, int udidx) {
+  lua_Integer i, j = 0, n = m->listed;
+  lua_createtable(L, n < INT_MAX ? (int)n : INT_MAX, 0);
+  lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);  /* as it is now */
+  if (m->listed >= m->listmax) {  /* no finalizer renewed it meanwhile */
+    for (i = 1; i <= m->listed && j <= n; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TNIL)
+        lua_pop(L, 1);
+      else if (++j <= n)
+        lua_rawseti(L, -3, j);
       else
         lua_pop(L, 1);
     }
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, udidx, MC_METHOD_UV_LIST);
-    lua_remove(L, -2);
-    m->listed = j;
-    m->listmax = j < 32 ? 64 : 2 * j;
+    if (j <= n) {
+      lua_getmetatable(L, -1);  /* the weak-valued metatable */
+      lua_setmetatable(L, -3);
+      lua_pushvalue(L, -2);
+      lua_setiuservalue(L, udidx, MC_METHOD_UV_LIST);
+      m->listed = j;
+    }
+    m->listmax = m->listed < 32 ? 64 : 2 * m->listed;
   }
-  lua_pushvalue(L, -2);
-  lua_rawseti(L, -2, ++m->listed);
-  lua_pop(L, 1);
+  lua_pop(L, 2);
+}
+
+/* Lists the handle on top.  The set may grow the table and so run a
+** finalizer that renews the list: then the slot written is in the old one,
+** and the handle is listed again in the new one. */
+static void listcache(lua_State *L, mc_method *m) {
+  int udidx = lua_upvalueindex(5);
+  int again;
+  if (m->listed >= m->listmax)
+    renewlist(L, m, udidx);
+  do {
+    lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, ++m->listed);
+    lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
+    again = !lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  } while (again);
 }
 
 /* Store "object".  Only a table can hold a field: any other self takes

@@ -332,6 +332,34 @@ describe("store = 'object'", function()
       assert.equal(objs[1], next(wtable))
     end)
 
+    it("lists every cache, those that finalizers make while it lists others too", function()
+      local C = new_class(function(_, x) return x end)
+      local keep = {}
+      local gcmt = { __gc = function()
+        local o = setmetatable({}, C)
+        o:m(1)
+        keep[#keep + 1] = o
+      end }
+      collectgarbage("incremental", 10, 400) -- a collector step at almost every allocation
+      for i = 1, 1000 do
+        setmetatable({}, gcmt)                -- garbage whose finalizer makes a cache
+        local o = setmetatable({}, C)
+        o:m(1)
+        if i % 3 == 0 then keep[#keep + 1] = o end
+      end
+      collectgarbage("incremental", 200, 100)
+      collectgarbage()
+      collectgarbage()
+      assert.is_true(#keep > 600)
+      assert.equal(#keep, methodcache.info(C.m).instances)
+      methodcache.clear(C.m)
+      for _, o in ipairs(keep) do
+        assert.equal(0, methodcache.info(C.m, o).currsize)
+        assert.equal(1, o:m(1))
+      end
+      assert.equal(#keep, methodcache.info(C.m).currsize)
+    end)
+
     it("squeezes the caches of collected objects out of its list", function()
       local C = new_class(function() return {} end)
       local keep = {}
