@@ -265,6 +265,7 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
   if (m->o.store == MC_STORE_OBJECT) {
     mc_pushweak(L, 'v');
     lua_setiuservalue(L, 3, MC_METHOD_UV_LIST);
+    m->listmax = 64;  /* renewlist's smallest */
   }
   if (self) {
     lua_createtable(L, 0, 0);
