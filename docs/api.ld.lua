@@ -247,6 +247,18 @@
 -- computes a key, the other coroutines that miss on it wait and get the same
 -- results, or raise the same error (see `coalesce`).  Calls that cannot yield
 -- compute as without it.
+-- @field store where `method` keeps each object's cache (`method` only):
+-- `"weak"` (default), a weak-keyed table of the method, object -> cache; or
+-- `"object"`: a table object holds its cache in a private field of its own,
+-- so that the collector reaches it in one pass (full collections stay linear
+-- on chains and trees of objects built through cached methods, where the
+-- weak table needs one pass per link).  `next`/`pairs` then show one extra key
+-- per method, a userdata whose metatable's `__name` is
+-- `"methodcache.method"`: serializers must skip it; a copy made with `pairs`
+-- gets a cache of its own at its first call (until then it holds the
+-- original's, and the original with it).  Any other `self` (userdata,
+-- function, coroutine) uses the weak table.  `bad argument #2 to 'method'
+-- (option 'store' must be 'weak' or 'object', got 'x')`.
 
 --- Caches usable on their own.
 -- Every constructor returns a `Cache`; they differ in what they evict
