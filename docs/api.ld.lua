@@ -207,7 +207,7 @@
 -- `method` and `cached` also take `"fast"`: hits run as
 -- Lua bytecode, recency is approximate (two generations per object, see the
 -- README), only `maxsize` is taken (`bad argument #2 to 'method' (policy
--- 'fast' does not support option 'on_evict')`; so for `key`), and `info`
+-- 'fast' does not support option 'on_evict')`; so for `key` and `store`), and `info`
 -- counts hits per method only.
 -- @field maxsize entries per cache (default 128), a non-negative integer;
 -- with `getsizeof`, the bound of the total weight
@@ -257,7 +257,10 @@
 -- `"methodcache.method"`: serializers must skip it; a copy made with `pairs`
 -- gets a cache of its own at its first call (until then it holds the
 -- original's, and the original with it).  Any other `self` (userdata,
--- function, coroutine) uses the weak table.  `bad argument #2 to 'method'
+-- function, coroutine) uses the weak table.  It goes with `total`, `key`,
+-- `coalesce` and `wrap`, `refresh`, `delete`, `info` as the weak store does;
+-- policy `"fast"` refuses it (`bad argument #2 to 'method' (policy 'fast'
+-- does not support option 'store')`).  `bad argument #2 to 'method'
 -- (option 'store' must be 'weak' or 'object', got 'x')`.
 
 --- Caches usable on their own.
