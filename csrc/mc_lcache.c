@@ -83,7 +83,7 @@ mc_handle *mc_lcache_new(lua_State *L, const mc_opts *o, int fns) {
                                      MC_NUV + (o->store == MC_STORE_OBJECT));
   h->core = NULL;
   h->tag = 0;
-  mc_pushweak(L, 'k');
+  lua_createtable(L, 0, 0);  /* weak at its first object key (mc_lnode.c) */
   lua_setiuservalue(L, -2, MC_UV_ROOT);
   if (fns != 0)
     lua_pushvalue(L, fns);

@@ -89,6 +89,7 @@ typedef struct mc_state {
 mc_state *mc_state_get(lua_State *L);
 void mc_state_open(lua_State *L);
 void mc_pushweak(lua_State *L, int mode);   /* a new table, mode 'k' or 'v' */
+void mc_setweak(lua_State *L, int idx, int mode);   /* makes a table weak */
 
 /* }====================================================== */
 
