@@ -91,6 +91,29 @@ describe("store = 'object' with option key", function()
   end
 end)
 
+describe("info(f).collected of a store = 'object' method", function()
+  for _, mode in ipairs({ "incremental", "generational" }) do
+    it("counts the caches the collector freed, as report() does (" .. mode .. ")", function()
+      collectgarbage(mode)
+      local C = class(function(_, x) return x end)
+      local keep = setmetatable({}, C)
+      keep:m(1)
+      local function churn() for i = 1, 40 do setmetatable({}, C):m(i) end end
+      churn()
+      collectgarbage()
+      collectgarbage()
+      collectgarbage("incremental")
+      local i = methodcache.info(C.m)
+      assert.are.same({ 40, 1, 1 }, { i.collected, i.instances, i.currsize })
+      local found = false
+      for _, st in ipairs(methodcache.report()) do
+        if st.kind == "method" and st.collected == 40 and st.objects == 1 then found = true end
+      end
+      assert.is_true(found, "report() has no method with 40 collected caches and 1 object")
+    end)
+  end
+end)
+
 describe("store = 'object' with option coalesce", function()
   it("computes once for calls that wait in coroutines, and caches in the field", function()
     local gate = {}
