@@ -209,7 +209,7 @@ $(TESTING_SO): csrc/test/mc_testing.c csrc/methodcache.h Makefile | build/method
 ASAN_DIR   ?= build-asan
 ASAN_CC    ?= clang
 ASAN_FLAGS ?= -fsanitize=address,undefined -fno-sanitize-recover=all \
-              -fno-omit-frame-pointer -g -O1
+              -fno-omit-frame-pointer -g -O1 -DMC_CHECK_PARTS
 ASAN_OBJ    = $(patsubst csrc/%.c,$(ASAN_DIR)/%.o,$(CORE_SRC) csrc/mc_embed.c csrc/mc_host.c)
 ASAN_HOST   = $(ASAN_DIR)/mchost
 ASAN_TESTING = $(ASAN_DIR)/methodcache/testing.so
@@ -402,7 +402,8 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?= -rss_limit_mb=2048 -timeout=25
 FUZZ_CFLAGS  ?= -O1 -g -fno-omit-frame-pointer
-FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -DMC_CHECK_PARTS
 FUZZ_TARGETS  = fuzz_core fuzz_keys
 FUZZ_COMPILE  = $(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(WARN) $(WERROR) \
                 $(LUA_CFLAGS) -Icsrc -Ibuild

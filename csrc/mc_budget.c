@@ -1,15 +1,15 @@
 /*
 ** mc_budget.c: the list and the sum of a budget across caches (see
 ** mc_budget.h).  mc_cache.c calls these for the caches under a budget;
-** removal needs no hook of its own: mc_cache_remove unlinks 'aux' for
-** every policy and takes the weight off the sum.
+** removal needs no hook of its own: mc_cache_remove unlinks the budget
+** part's 'aux' and takes the weight off the sum.
 */
 #include <stdio.h>
 
 #include "mc_budget.h"
 
-#define entry_of_aux(l)  ((mc_entry *)(void *)((char *)(l) - \
-                                               offsetof(mc_entry, aux)))
+/* The budget part of the link 'l' of the order ('aux' is its first field). */
+#define part_of_aux(l)  ((const mc_budgetpart *)(const void *)(l))
 
 void mc_budget_init(mc_budget *b, long long total) {
   b->total = total;
@@ -22,16 +22,16 @@ void mc_budget_init(mc_budget *b, long long total) {
 }
 
 void mc_budget_link(mc_budget *b, mc_cache *c, mc_entry *e) {
-  e->pol.cache = c;
-  e->aux.prev = &b->lru;
-  e->aux.next = b->lru.next;
-  b->lru.next->prev = &e->aux;
-  b->lru.next = &e->aux;
-  b->size += e->weight;
+  mc_link *x = mc_entry_aux(c, e);
+  *mc_entry_cache(c, e) = c;
+  x->prev = &b->lru;
+  x->next = b->lru.next;
+  b->lru.next->prev = x;
+  b->lru.next = x;
+  b->size += mc_entry_weight(c, e);
 }
 
-void mc_budget_touch(mc_budget *b, mc_entry *e) {
-  mc_link *x = &e->aux;
+void mc_budget_touch(mc_budget *b, mc_link *x) {
   if (b->lru.next != x) {
     x->prev->next = x->next;
     x->next->prev = x->prev;
@@ -44,13 +44,13 @@ void mc_budget_touch(mc_budget *b, mc_entry *e) {
 
 mc_entry *mc_budget_victim(mc_budget *b, const mc_entry *avoid) {
   mc_link *l = b->lru.prev;
-  if (l != &b->lru && entry_of_aux(l) == avoid)
+  if (l != &b->lru && mc_aux_entry(l) == avoid)
     l = l->prev;
-  return l != &b->lru ? entry_of_aux(l) : NULL;
+  return l != &b->lru ? mc_aux_entry(l) : NULL;
 }
 
 void mc_budget_attach(mc_budget *b, mc_cache *c) {
-  c->budget = b;
+  mc_cache_attach(c, b);
 }
 
 int mc_budget_check(const mc_budget *b, long long *count, char *why,
@@ -58,18 +58,18 @@ int mc_budget_check(const mc_budget *b, long long *count, char *why,
   const mc_link *l;
   long long size = 0, n = 0;
   for (l = b->lru.next; l != &b->lru; l = l->next) {
-    const mc_entry *e = entry_of_aux(l);
+    const mc_entry *e = mc_aux_entry(l);
+    const mc_cache *c = part_of_aux(l)->cache;
     if (l->next->prev != l || l->prev->next != l) {
       snprintf(why, whylen, "the order is broken at entry %lld", n);
       return 0;
     }
-    if (!mc_entry_live(e) || e->pol.cache == NULL ||
-        e->pol.cache->budget != b) {
+    if (!mc_entry_live(e) || c == NULL || c->budget != b) {
       snprintf(why, whylen, "entry %lld of the order is not live in a "
                "cache under the budget", n);
       return 0;
     }
-    size += e->weight;
+    size += mc_entry_weight(c, e);
     n++;
   }
   *count = n;

@@ -5,8 +5,9 @@
 ** of every per-object cache of the method together.  Each cache under the
 ** budget (mc_cache.budget != NULL, policy LRU only) links its entries into
 ** one list of the budget, in recency order over all of them, through the
-** entry's 'aux' link (unused by LRU) and records itself in the entry
-** ('pol.cache', unused by LRU too): a budget costs its entries no byte.
+** 'aux' link of the entry's budget part, which also names the cache
+** (mc_budgetpart, mc_cache.h): 24 bytes that only entries of caches under
+** a budget have, LRU's policy part there (docs/DESIGN.md section 14).
 ** mc_cache.c keeps the list and the sum as entries come, are used and go;
 ** the binding (mc_lbudget.c) chooses the victims, which may belong to any
 ** object, and evicts them by the rules of docs/DESIGN.md section 3.
@@ -36,12 +37,13 @@ void mc_budget_init(mc_budget *b, long long total);
 
 /* The hooks of mc_cache.c for a cache under a budget. */
 void mc_budget_link(mc_budget *b, mc_cache *c, mc_entry *e);
-void mc_budget_touch(mc_budget *b, mc_entry *e);
+void mc_budget_touch(mc_budget *b, mc_link *aux);
 
-/* Whether 'weight' fits with the entries other than 'keep' (NULL: all). */
-static inline int mc_budget_fits(const mc_budget *b, long long weight,
-                                 const mc_entry *keep) {
-  long long others = b->size - (keep != NULL ? keep->weight : 0);
+/* Whether 'weight' fits with the entries other than 'keep' (NULL: all), an
+** entry of the cache 'c'. */
+static inline int mc_budget_fits(const mc_budget *b, const mc_cache *c,
+                                 long long weight, const mc_entry *keep) {
+  long long others = b->size - (keep != NULL ? mc_entry_weight(c, keep) : 0);
   return weight <= b->total && others <= b->total - weight;
 }
 

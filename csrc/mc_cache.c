@@ -10,7 +10,8 @@
 ** ttl are set in time order, so a list ('aux', appended at the tail) keeps
 ** them sorted in O(1); an entry given its own ttl (mc_cache_setexpiry_own)
 ** would break that order, so it waits in the heap instead.  An entry is in
-** exactly one of them: in the heap when its 'aux' link is self-linked.
+** exactly one of them: in the heap when its flag MC_EF_HEAP is set, and
+** then its policy part holds the heap index where the others have 'aux'.
 ** The next to expire is the earlier of the list's head and the heap's top.
 */
 #include <string.h>
@@ -24,7 +25,16 @@ const char *const mc_policy_names[MC_NPOLICIES + 1] = {
 };
 
 #define container(p, T, field)  ((T *)(void *)((char *)(p) - offsetof(T, field)))
-#define entry_of(l, field)      container(l, mc_entry, field)
+#define entry_of(l)             container(l, mc_entry, u.order)
+
+/* The entry whose node part holds the link 'l' of node->entries. */
+static mc_entry *own_entry(const mc_cache *c, mc_link *l) {
+  return (mc_entry *)(void *)((char *)container(l, mc_nodepart, own) +
+                              sizeof(mc_nodepart) + c->pre);
+}
+
+/* TTL: the policy part that holds the expiry link 'a'. */
+#define aux_part(a)   container(a, mc_ttlpart, u.aux)
 
 /* {======================================================
 ** Lists
@@ -85,7 +95,22 @@ static void mem_free(mc_cache *c, void *p, size_t n) {
 }
 
 static void entry_free(mc_cache *c, mc_entry *e) {
-  mem_free(c, e, mc_entry_size(e->keylen));
+  mem_free(c, (char *)e - mc_entry_prefix(c, e), mc_entry_size(c, e));
+}
+
+/* The parts every entry of this cache has before its header (see
+** mc_cache.h): the policy part, then the weight. */
+static void layout(mc_cache *c) {
+  switch (c->policy) {
+    case MC_LFU: c->polpart = sizeof(mc_lfupart); break;
+    case MC_TTL: c->polpart = sizeof(mc_ttlpart); break;
+    case MC_TLRU: c->polpart = sizeof(mc_tlrupart); break;
+    case MC_LRU:
+      c->polpart = c->budget != NULL ? sizeof(mc_budgetpart) : 0;
+      break;
+    default: c->polpart = 0; break;
+  }
+  c->pre = (unsigned char)(c->polpart + (c->weighted ? sizeof(long long) : 0));
 }
 
 
@@ -111,6 +136,27 @@ void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
   list_init(&c->freqs);
   list_init(&c->nodes);
   list_init(&c->limbo);
+  layout(c);
+}
+
+/* Whether nothing has the cache's layout yet: entries, the spare, the
+** limbo. */
+static int layout_free(const mc_cache *c) {
+  return c->count == 0 && c->spare == NULL && list_empty(&c->limbo);
+}
+
+void mc_cache_weigh(mc_cache *c) {
+  if (layout_free(c)) {
+    c->weighted = 1;
+    layout(c);
+  }
+}
+
+void mc_cache_attach(mc_cache *c, struct mc_budget *b) {
+  if (c->policy == MC_LRU && layout_free(c)) {
+    c->budget = b;
+    layout(c);
+  }
 }
 
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed) {
@@ -253,7 +299,8 @@ static void freq_drop_if_empty(mc_cache *c, mc_freq *f) {
 /* Moves 'e' to the list of count + 1; if that list cannot be allocated the
 ** entry keeps its count (its age in the list still refreshes). */
 static void freq_bump(mc_cache *c, mc_entry *e) {
-  mc_freq *f = e->pol.freq;
+  mc_freq **pf = mc_entry_freq(c, e);
+  mc_freq *f = *pf;
   mc_link *nl = f->link.next;
   mc_freq *nf = (nl != &c->freqs) ? container(nl, mc_freq, link) : NULL;
   if (nf == NULL || nf->count != f->count + 1) {
@@ -264,14 +311,14 @@ static void freq_bump(mc_cache *c, mc_entry *e) {
     }
     nf = freq_new(c, &f->link, f->count + 1);
     if (nf == NULL) {
-      list_unlink(&e->order);
-      list_after(&f->entries, &e->order);
+      list_unlink(&e->u.order);
+      list_after(&f->entries, &e->u.order);
       return;
     }
   }
-  list_unlink(&e->order);
-  list_after(&nf->entries, &e->order);
-  e->pol.freq = nf;
+  list_unlink(&e->u.order);
+  list_after(&nf->entries, &e->u.order);
+  *pf = nf;
   freq_drop_if_empty(c, f);
 }
 
@@ -298,14 +345,17 @@ static int arr_reserve(mc_cache *c) {
 
 static void arr_set(mc_cache *c, size_t i, mc_entry *e) {
   c->arr[i] = e;
-  e->pol.index = i;
+  *mc_entry_index(c, e) = i;
 }
+
+#define expires_of(c, i)  mc_entry_expires(c, (c)->arr[i])
 
 static void heap_up(mc_cache *c, size_t i) {
   mc_entry *e = c->arr[i];
+  double t = mc_entry_expires(c, e);
   while (i > 0) {
     size_t p = (i - 1) / 2;
-    if (!(e->expires < c->arr[p]->expires))
+    if (!(t < expires_of(c, p)))
       break;
     arr_set(c, i, c->arr[p]);
     i = p;
@@ -315,13 +365,14 @@ static void heap_up(mc_cache *c, size_t i) {
 
 static void heap_down(mc_cache *c, size_t i) {
   mc_entry *e = c->arr[i];
+  double t = mc_entry_expires(c, e);
   for (;;) {
     size_t l = 2 * i + 1, m;
     if (l >= c->alen)
       break;
-    m = (l + 1 < c->alen && c->arr[l + 1]->expires < c->arr[l]->expires)
+    m = (l + 1 < c->alen && expires_of(c, l + 1) < expires_of(c, l))
         ? l + 1 : l;
-    if (!(c->arr[m]->expires < e->expires))
+    if (!(expires_of(c, m) < t))
       break;
     arr_set(c, i, c->arr[m]);
     i = m;
@@ -329,28 +380,25 @@ static void heap_down(mc_cache *c, size_t i) {
   arr_set(c, i, e);
 }
 
-/* After e->expires changed from 'old'. */
+/* After the expiry of 'e' changed from 'old'. */
 static void heap_fix(mc_cache *c, mc_entry *e, double old) {
-  if (e->expires < old)
-    heap_up(c, e->pol.index);
+  if (mc_entry_expires(c, e) < old)
+    heap_up(c, *mc_entry_index(c, e));
   else
-    heap_down(c, e->pol.index);
+    heap_down(c, *mc_entry_index(c, e));
 }
 
 static void arr_remove(mc_cache *c, mc_entry *e) {
-  size_t i = e->pol.index;
+  size_t i = *mc_entry_index(c, e);
   mc_entry *last = c->arr[--c->alen];
   if (last == e)
     return;
   arr_set(c, i, last);
   if (c->policy != MC_RR) {  /* TLRU, TTL: a heap */
     heap_up(c, i);
-    heap_down(c, last->pol.index);
+    heap_down(c, *mc_entry_index(c, last));
   }
 }
-
-/* TTL: whether 'e' has its own expiry (then it is in the heap). */
-#define ttl_inheap(e)  ((e)->aux.next == &(e)->aux)
 
 /* }====================================================== */
 
@@ -362,14 +410,18 @@ static void drop_spare(mc_cache *c) {
   }
 }
 
-mc_entry *mc_cache_reserve(mc_cache *c, size_t len) {
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len, int hasnode) {
   mc_entry *e;
+  char *p;
+  size_t pre = c->pre + (hasnode ? sizeof(mc_nodepart) : 0);
   if (len > 0xFFFFFFFFu)
     return NULL;
   drop_spare(c);
-  /* at most one entry per two buckets: fewer chains to walk on a hit,
-  ** for 4 to 8 bytes per entry */
-  if (c->count >= c->nbuckets / 2)
+  /* at most one entry per bucket: 8 to 16 bytes of buckets per entry (at
+  ** most one per two buckets was 16 to 32, a quarter of an entry) for
+  ** chains of 1.5 entries on average, not 1.25, on a hit; measured, the
+  ** same instructions per hit (docs/DESIGN.md) */
+  if (c->count >= c->nbuckets)
     rehash(c);
   if (c->nbuckets == 0)
     return NULL;
@@ -383,11 +435,13 @@ mc_entry *mc_cache_reserve(mc_cache *c, size_t len) {
         return NULL;
     }
   }
-  e = (mc_entry *)mem_alloc(c, mc_entry_size(len));
-  if (e == NULL)
+  p = (char *)mem_alloc(c, mc_entry_bytes(c, len, hasnode));
+  if (p == NULL)
     return NULL;
-  memset(e, 0, offsetof(mc_entry, key));
+  memset(p, 0, pre + offsetof(mc_entry, key));
+  e = (mc_entry *)(void *)(p + pre);
   e->keylen = (unsigned)len;
+  e->flags = hasnode ? MC_EF_NODE : 0;
   c->spare = e;
   return e;
 }
@@ -396,6 +450,7 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
                    mc_node *node) {
   mc_freq *f = NULL;
   c->spare = NULL;
+  mc_part_check((node != NULL) == ((e->flags & MC_EF_NODE) != 0));
   if (c->policy == MC_LFU) {
     mc_link *first = c->freqs.next;
     if (first != &c->freqs && container(first, mc_freq, link)->count == 1)
@@ -409,55 +464,51 @@ void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
     }
   }
   e->hash = h;
-  e->weight = weight;
+  mc_entry_setweight(c, e, weight);
   e->hnext = c->buckets[h & (c->nbuckets - 1)];
   c->buckets[h & (c->nbuckets - 1)] = e;
   if (c->hkey.fast && e->hnext != NULL && chain_too_long(e))
     harden(c);
   switch (c->policy) {
     case MC_LFU:
-      e->pol.freq = f;
-      list_after(&f->entries, &e->order);
+      *mc_entry_freq(c, e) = f;
+      list_after(&f->entries, &e->u.order);
       break;
     case MC_RR:
       arr_set(c, c->alen++, e);
-      list_init(&e->order);
       break;
     case MC_TLRU:
-      e->expires = 0;  /* mc_cache_setexpiry places it in the heap */
+      *mc_entry_expiry(c, e) = 0;  /* mc_cache_setexpiry places it */
       arr_set(c, c->alen++, e);
-      heap_up(c, e->pol.index);
-      list_after(&c->order, &e->order);
+      heap_up(c, *mc_entry_index(c, e));
+      list_after(&c->order, &e->u.order);
+      break;
+    case MC_TTL:
+      /* until its mc_cache_setexpiry, as late as the last one set: the
+      ** list stays sorted */
+      if (!list_empty(&c->aux))
+        *mc_entry_expiry(c, e) = aux_part(c->aux.prev)->expires;
+      list_before(&c->aux, mc_entry_aux(c, e));
+      list_after(&c->order, &e->u.order);
       break;
     default:
-      list_after(&c->order, &e->order);
+      list_after(&c->order, &e->u.order);
+      if (c->budget != NULL)
+        mc_budget_link(c->budget, c, e);
       break;
   }
-  if (c->policy == MC_TTL) {
-    /* until its mc_cache_setexpiry, as late as the last one set: the list
-    ** stays sorted */
-    if (!list_empty(&c->aux))
-      e->expires = entry_of(c->aux.prev, aux)->expires;
-    list_before(&c->aux, &e->aux);
-  }
-  else if (c->budget != NULL)
-    mc_budget_link(c->budget, c, e);
-  else
-    list_init(&e->aux);
-  e->node = node;
-  if (node != NULL) {
-    list_after(&node->entries, &e->own);
+  if (e->flags & MC_EF_NODE) {
+    mc_entry_nodepart(c, e)->node = node;
+    list_after(&node->entries, mc_entry_own(c, e));
     node->nentries++;
   }
-  else
-    list_init(&e->own);
   c->count++;
   c->currsize += weight;
 }
 
 mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
                           unsigned h, long long weight, mc_node *node) {
-  mc_entry *e = mc_cache_reserve(c, len);
+  mc_entry *e = mc_cache_reserve(c, len, node != NULL);
   if (e == NULL)
     return NULL;
   memcpy(e->key, key, len);
@@ -468,12 +519,12 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
 void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
   switch (c->policy) {
     case MC_LRU: case MC_TTL: case MC_TLRU:
-      if (c->order.next != &e->order) {
-        list_unlink(&e->order);
-        list_after(&c->order, &e->order);
+      if (c->order.next != &e->u.order) {
+        list_unlink(&e->u.order);
+        list_after(&c->order, &e->u.order);
       }
       if (c->budget != NULL)
-        mc_budget_touch(c->budget, e);
+        mc_budget_touch(c->budget, mc_entry_aux(c, e));
       break;
     case MC_LFU:
       freq_bump(c, e);
@@ -484,15 +535,15 @@ void mc_cache_touch_policy(mc_cache *c, mc_entry *e) {
 }
 
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight) {
-  c->currsize += weight - e->weight;
+  c->currsize += weight - mc_entry_weight(c, e);
   if (c->budget != NULL)
-    c->budget->size += weight - e->weight;
-  e->weight = weight;
+    c->budget->size += weight - mc_entry_weight(c, e);
+  mc_entry_setweight(c, e, weight);
   switch (c->policy) {
     case MC_FIFO: case MC_UNBOUNDED:
       /* as cachetools' FIFOCache: a key set again counts as new */
-      list_unlink(&e->order);
-      list_after(&c->order, &e->order);
+      list_unlink(&e->u.order);
+      list_after(&c->order, &e->u.order);
       break;
     case MC_RR:
       break;
@@ -503,21 +554,31 @@ void mc_cache_update(mc_cache *c, mc_entry *e, long long weight) {
 }
 
 void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires) {
-  double old = e->expires;
-  e->expires = expires;
+  double *t, old;
+  if (c->policy != MC_TTL && c->policy != MC_TLRU)
+    return;  /* its entries have no expiry part */
+  t = mc_entry_expiry(c, e);
+  old = *t;
+  *t = expires;
   if (c->policy == MC_TTL) {
     /* a set renews the entry: it now expires last; the expiry list stays
     ** sorted even if the timer went back (then the entry lives as long as
     ** the one before it) */
-    if (ttl_inheap(e))  /* it had an expiry of its own */
+    mc_link *a;
+    if (mc_entry_inheap(e)) {  /* it had an expiry of its own */
       arr_remove(c, e);
-    list_unlink(&e->aux);
-    list_before(&c->aux, &e->aux);
-    if (e->aux.prev != &c->aux &&
-        entry_of(e->aux.prev, aux)->expires > expires)
-      e->expires = entry_of(e->aux.prev, aux)->expires;
+      e->flags &= (unsigned char)~MC_EF_HEAP;
+      a = mc_entry_aux(c, e);
+    }
+    else {
+      a = mc_entry_aux(c, e);
+      list_unlink(a);
+    }
+    list_before(&c->aux, a);
+    if (a->prev != &c->aux && aux_part(a->prev)->expires > expires)
+      *t = aux_part(a->prev)->expires;
   }
-  else if (c->policy == MC_TLRU)
+  else
     heap_fix(c, e, old);
 }
 
@@ -526,27 +587,46 @@ int mc_cache_reserve_own(mc_cache *c) {
 }
 
 void mc_cache_setexpiry_own(mc_cache *c, mc_entry *e, double expires) {
-  double old = e->expires;
+  double *t, old;
   if (c->policy != MC_TTL) {
     mc_cache_setexpiry(c, e, expires);
     return;
   }
-  e->expires = expires;
-  if (ttl_inheap(e))
+  t = mc_entry_expiry(c, e);
+  old = *t;
+  *t = expires;
+  if (mc_entry_inheap(e))
     heap_fix(c, e, old);
   else {  /* out of the list, into the heap (mc_cache_reserve_own made room) */
-    list_unlink(&e->aux);
+    list_unlink(mc_entry_aux(c, e));
+    e->flags |= MC_EF_HEAP;
     arr_set(c, c->alen++, e);
-    heap_up(c, e->pol.index);
+    heap_up(c, *mc_entry_index(c, e));
   }
+}
+
+/* Out of the node's list: the node part stays readable (the binding may
+** still ask a detached entry for its node). */
+static void own_unlink(mc_cache *c, mc_entry *e) {
+  if (e->flags & MC_EF_NODE) {
+    list_unlink(mc_entry_own(c, e));
+    mc_entry_node(c, e)->nentries--;
+  }
+}
+
+/* A removed entry someone may still read while the cache is held: in the
+** limbo, by 'order' (an RR entry's index is no longer needed). */
+static void detach(mc_cache *c, mc_entry *e) {
+  e->flags |= MC_EF_DETACHED;
+  list_after(&c->limbo, &e->u.order);
 }
 
 void mc_cache_remove(mc_cache *c, mc_entry *e) {
   hash_unlink(c, e);
   switch (c->policy) {
     case MC_LFU: {
-      mc_freq *f = e->pol.freq;
-      list_unlink(&e->order);
+      mc_freq *f = *mc_entry_freq(c, e);
+      list_unlink(&e->u.order);
       freq_drop_if_empty(c, f);
       break;
     }
@@ -555,30 +635,28 @@ void mc_cache_remove(mc_cache *c, mc_entry *e) {
       break;
     case MC_TLRU:
       arr_remove(c, e);
-      list_unlink(&e->order);
+      list_unlink(&e->u.order);
       break;
     case MC_TTL:
-      if (ttl_inheap(e))
+      if (mc_entry_inheap(e))
         arr_remove(c, e);
-      list_unlink(&e->order);
+      else
+        list_unlink(mc_entry_aux(c, e));
+      list_unlink(&e->u.order);
       break;
     default:
-      list_unlink(&e->order);
+      list_unlink(&e->u.order);
+      if (c->budget != NULL)  /* out of the budget's order */
+        list_unlink(mc_entry_aux(c, e));
       break;
   }
-  list_unlink(&e->aux);  /* under a budget: out of its order */
-  if (e->node != NULL) {
-    list_unlink(&e->own);
-    e->node->nentries--;
-  }
+  own_unlink(c, e);
   c->count--;
-  c->currsize -= e->weight;
+  c->currsize -= mc_entry_weight(c, e);
   if (c->budget != NULL)
-    c->budget->size -= e->weight;
-  if (c->holds > 0) {  /* someone may still read it: detach only */
-    e->state = MC_ENTRY_DETACHED;
-    list_after(&c->limbo, &e->order);
-  }
+    c->budget->size -= mc_entry_weight(c, e);
+  if (c->holds > 0)  /* someone may still read it: detach only */
+    detach(c, e);
   else
     entry_free(c, e);
 }
@@ -587,16 +665,16 @@ static mc_entry *victim_after(mc_cache *c, mc_entry *e) {
   /* the next candidate after 'e' in eviction order, for 'avoid' */
   switch (c->policy) {
     case MC_LFU: {
-      mc_freq *f = e->pol.freq;
-      if (e->order.prev != &f->entries)
-        return entry_of(e->order.prev, order);
+      mc_freq *f = *mc_entry_freq(c, e);
+      if (e->u.order.prev != &f->entries)
+        return entry_of(e->u.order.prev);
       if (f->link.next == &c->freqs)
         return NULL;
       f = container(f->link.next, mc_freq, link);
-      return entry_of(f->entries.prev, order);
+      return entry_of(f->entries.prev);
     }
     default:
-      return e->order.prev != &c->order ? entry_of(e->order.prev, order) : NULL;
+      return e->u.order.prev != &c->order ? entry_of(e->u.order.prev) : NULL;
   }
 }
 
@@ -618,11 +696,11 @@ mc_entry *mc_cache_victim(mc_cache *c, const mc_entry *avoid) {
     }
     case MC_LFU: {
       mc_freq *f = container(c->freqs.next, mc_freq, link);
-      e = entry_of(f->entries.prev, order);
+      e = entry_of(f->entries.prev);
       break;
     }
     default:
-      e = entry_of(c->order.prev, order);
+      e = entry_of(c->order.prev);
       break;
   }
   return (e == avoid) ? victim_after(c, e) : e;
@@ -631,17 +709,17 @@ mc_entry *mc_cache_victim(mc_cache *c, const mc_entry *avoid) {
 mc_entry *mc_cache_expired(mc_cache *c, double now) {
   mc_entry *e = NULL;
   if (c->policy == MC_TTL && !list_empty(&c->aux))
-    e = entry_of(c->aux.next, aux);
+    e = mc_aux_entry(c->aux.next);
   if ((c->policy == MC_TLRU || c->policy == MC_TTL) && c->alen > 0 &&
-      (e == NULL || c->arr[0]->expires < e->expires))
+      (e == NULL || mc_entry_expires(c, c->arr[0]) < mc_entry_expires(c, e)))
     e = c->arr[0];
-  return (e != NULL && !(now < e->expires)) ? e : NULL;
+  return (e != NULL && !(now < mc_entry_expires(c, e))) ? e : NULL;
 }
 
 mc_entry *mc_cache_next(mc_cache *c, mc_entry *e) {
   switch (c->policy) {
     case MC_RR: {
-      size_t i = (e == NULL) ? c->alen : e->pol.index;
+      size_t i = (e == NULL) ? c->alen : *mc_entry_index(c, e);
       return i > 0 ? c->arr[i - 1] : NULL;
     }
     case MC_LFU: {
@@ -650,19 +728,19 @@ mc_entry *mc_cache_next(mc_cache *c, mc_entry *e) {
         if (list_empty(&c->freqs))
           return NULL;
         f = container(c->freqs.prev, mc_freq, link);
-        return entry_of(f->entries.next, order);
+        return entry_of(f->entries.next);
       }
-      f = e->pol.freq;
-      if (e->order.next != &f->entries)
-        return entry_of(e->order.next, order);
+      f = *mc_entry_freq(c, e);
+      if (e->u.order.next != &f->entries)
+        return entry_of(e->u.order.next);
       if (f->link.prev == &c->freqs)
         return NULL;
       f = container(f->link.prev, mc_freq, link);
-      return entry_of(f->entries.next, order);
+      return entry_of(f->entries.next);
     }
     default: {
-      mc_link *l = (e == NULL) ? c->order.next : e->order.next;
-      return l != &c->order ? entry_of(l, order) : NULL;
+      mc_link *l = (e == NULL) ? c->order.next : e->u.order.next;
+      return l != &c->order ? entry_of(l) : NULL;
     }
   }
 }
@@ -740,8 +818,8 @@ static void release_chain(mc_cache *c, mc_node **chain) {
 /* The last hold gone, frees what waited for it. */
 static void reap(mc_cache *c) {
   while (!list_empty(&c->limbo)) {
-    mc_entry *e = entry_of(c->limbo.next, order);
-    list_unlink(&e->order);
+    mc_entry *e = entry_of(c->limbo.next);
+    list_unlink(&e->u.order);
     entry_free(c, e);
   }
   release_chain(c, &c->freeing);
@@ -757,7 +835,7 @@ void mc_cache_purge(mc_cache *c) {
     mc_node *n = c->graveyard;
     c->graveyard = n->gnext;
     while (!list_empty(&n->entries))
-      mc_cache_remove(c, entry_of(n->entries.next, own));
+      mc_cache_remove(c, own_entry(c, n->entries.next));
     n->state = MC_NODE_GONE;
     node_release(c, n);
   }
@@ -772,17 +850,11 @@ void mc_cache_clear(mc_cache *c) {
     mc_entry *e = c->buckets[i];
     while (e != NULL) {
       mc_entry *next = e->hnext;
-      if (e->node != NULL) {
-        list_unlink(&e->own);
-        e->node->nentries--;
-      }
+      own_unlink(c, e);
       if (c->budget != NULL)
-        list_unlink(&e->aux);
-      if (c->holds > 0) {
-        e->state = MC_ENTRY_DETACHED;
-        list_init(&e->aux);
-        list_after(&c->limbo, &e->order);
-      }
+        list_unlink(mc_entry_aux(c, e));
+      if (c->holds > 0)
+        detach(c, e);
       else
         entry_free(c, e);
       e = next;

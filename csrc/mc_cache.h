@@ -32,6 +32,10 @@
 #include "mc_key.h"
 #include "mc_visibility.h"
 
+#ifdef MC_CHECK_PARTS
+#include <stdlib.h>  /* abort, before the hidden region declares it */
+#endif
+
 MC_HIDDEN_BEGIN
 
 typedef void *(*mc_Alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
@@ -80,34 +84,70 @@ typedef union mc_ival {
   void *p;
 } mc_ival;
 
+/* An entry is a small common header (mc_entry) and, before it in the same
+** allocation, the parts only some entries need, at offsets the cache fixes
+** once from its policy and options (docs/DESIGN.md, "What an entry costs"):
+**
+**   [node part]   own, node   entries whose key holds objects (MC_EF_NODE)
+**   [weight]      long long   caches that weigh entries (mc_cache_weigh)
+**   [policy part]             LFU: freq; TTL: aux (in the heap: index),
+**                             expires; TLRU: index, expires;
+**                             LRU under a budget: aux, cache
+**   mc_entry      header      hnext, order (RR: index), v, hash, keylen,
+**                             vtag, flags
+**   key           keylen bytes
+**
+** An entry's pointer is its header's address; nothing reads a part an entry
+** may not have: every part is reached through the accessors below. */
 typedef struct mc_entry {
   struct mc_entry *hnext;   /* hash chain */
-  mc_link order;            /* policy order (LFU: within its frequency) */
-  mc_link aux;              /* TTL: expiry order; self-linked: in the
-                               heap, with an expiry of its own.  LRU under
-                               a budget: the budget's recency order */
-  mc_link own;              /* in node->entries, when node != NULL */
-  mc_node *node;            /* where the value lives; NULL: the cache root */
   union {
-    mc_freq *freq;          /* LFU */
-    size_t index;           /* RR: slot in the array; TLRU, TTL: heap slot */
-    struct mc_cache *cache; /* LRU under a budget: its cache */
-  } pol;
-  double expires;           /* TTL, TLRU */
-  long long weight;
+    mc_link order;          /* policy order (LFU: within its frequency);
+                            ** detached: the limbo */
+    size_t index;           /* RR (no order): slot in the array */
+  } u;
+  mc_ival v;                /* binding: inline value (VT_PACK: the count) */
   unsigned hash;
   unsigned keylen;
-  int nres;                 /* binding: number of values */
   unsigned char vtag;       /* binding: how the value is stored */
-  unsigned char state;      /* mc_entrystate */
-  mc_ival v;                /* binding: inline value */
-  unsigned char key[1];     /* keylen bytes (allocated past the struct) */
+  unsigned char flags;      /* MC_EF_* */
+  unsigned char key[1];     /* keylen bytes (allocated past the header) */
 } mc_entry;
 
-/* The bytes an entry with a key of 'keylen' bytes takes. */
-static inline size_t mc_entry_size(size_t keylen) {
-  return offsetof(mc_entry, key) + (keylen > 0 ? keylen : 1);
-}
+#define MC_EF_DETACHED  1   /* out of every list, waiting for the unhold */
+#define MC_EF_NODE      2   /* has the node part */
+#define MC_EF_HEAP      4   /* TTL: an expiry of its own, in the heap */
+
+typedef struct mc_nodepart {
+  mc_link own;              /* in node->entries */
+  mc_node *node;            /* where the value lives */
+} mc_nodepart;
+
+/* The policy parts end where the header starts, so 'expires' sits at the
+** same place in both timed policies, and 'aux' in both parts that have
+** one.  A TTL entry is either in the expiry list (by 'aux') or, with an
+** expiry of its own (MC_EF_HEAP), in the heap (at 'index'), never both. */
+typedef struct mc_ttlpart {
+  union { mc_link aux; size_t index; } u;
+  double expires;
+} mc_ttlpart;
+typedef struct mc_tlrupart { size_t index; double expires; } mc_tlrupart;
+typedef struct mc_lfupart { mc_freq *freq; } mc_lfupart;
+/* LRU under a budget: its recency order across caches, and the cache. */
+typedef struct mc_budgetpart {
+  mc_link aux;
+  struct mc_cache *cache;
+} mc_budgetpart;
+
+#define mc_entry_part(e, off, T)  ((T *)(void *)((char *)(e) - (off)))
+
+/* The entry whose policy part holds the link 'aux' 'l' (TTL's expiry
+** list, a budget's order): both parts start with it and end at the
+** header, at the same distance (the typedef fails to compile if not). */
+typedef char mc_aux_parts_agree[(sizeof(mc_ttlpart) == sizeof(mc_budgetpart)
+                                 && offsetof(mc_ttlpart, u.aux) == 0) ? 1 : -1];
+#define mc_aux_entry(l)  ((mc_entry *)(void *)((char *)(l) + \
+                                               sizeof(mc_budgetpart)))
 
 typedef struct mc_stats {
   long long hits, misses, evictions, expirations;
@@ -138,6 +178,9 @@ typedef struct mc_cache {
   mc_entry *spare;          /* reserved, not linked (mc_cache_reserve) */
   mc_freq *sparefreq;       /* LFU: the count-1 list the spare will need */
   mc_stats stats;
+  unsigned char weighted;   /* entries have a weight part (mc_cache_weigh) */
+  unsigned char polpart;    /* bytes of the policy part of every entry */
+  unsigned char pre;        /* bytes before the header, node part aside */
   long long bytes;          /* C memory held by this cache */
   long long *total;         /* optional: C memory of all caches of a state */
   struct mc_budget *budget; /* LRU: the budget it is under, or NULL */
@@ -146,6 +189,125 @@ typedef struct mc_cache {
 /* 'hkey' is copied; a hash of the cache's address under it seeds RR. */
 void mc_cache_init(mc_cache *c, mc_Alloc f, void *ud, int policy,
                    long long maxsize, const mc_hkey *hkey);
+/* From now on entries carry a weight (else each weighs 1).  Only while the
+** cache has no entry: it changes where the parts of an entry lie. */
+void mc_cache_weigh(mc_cache *c);
+/* Puts an LRU cache under a budget (mc_budget_attach): its entries get the
+** budget part.  Only while the cache has no entry, as mc_cache_weigh. */
+void mc_cache_attach(mc_cache *c, struct mc_budget *b);
+
+/* {======================================================
+** Entry parts: the only code that knows where a part lies
+** ======================================================= */
+
+/* A debug build (-DMC_CHECK_PARTS: make check-asan, make fuzz) stops at the
+** first read of a part that the entry does not have. */
+#ifdef MC_CHECK_PARTS
+#define mc_part_check(cond)  ((cond) ? (void)0 : abort())
+#else
+#define mc_part_check(cond)  ((void)0)
+#endif
+
+#define mc_entry_live(e)  (((e)->flags & MC_EF_DETACHED) == 0)
+
+/* The node part, after the weight and policy parts. */
+static inline mc_nodepart *mc_entry_nodepart(const mc_cache *c,
+                                             const mc_entry *e) {
+  mc_part_check(e->flags & MC_EF_NODE);
+  return mc_entry_part(e, c->pre + sizeof(mc_nodepart), mc_nodepart);
+}
+
+/* Where the value lives: NULL for the cache's root. */
+static inline mc_node *mc_entry_node(const mc_cache *c, const mc_entry *e) {
+  return (e->flags & MC_EF_NODE) ? mc_entry_nodepart(c, e)->node : NULL;
+}
+
+/* The link in node->entries: only entries with a node have one. */
+static inline mc_link *mc_entry_own(const mc_cache *c, const mc_entry *e) {
+  return &mc_entry_nodepart(c, e)->own;
+}
+
+static inline long long mc_entry_weight(const mc_cache *c, const mc_entry *e) {
+  return c->weighted
+    ? *mc_entry_part(e, c->polpart + sizeof(long long), long long) : 1;
+}
+
+static inline void mc_entry_setweight(const mc_cache *c, mc_entry *e,
+                                      long long w) {
+  mc_part_check(c->weighted || w == 1);
+  if (c->weighted)
+    *mc_entry_part(e, c->polpart + sizeof(long long), long long) = w;
+}
+
+/* TTL and TLRU: both parts end with the expiry time. */
+static inline double *mc_entry_expiry(const mc_cache *c, const mc_entry *e) {
+  mc_part_check(c->policy == MC_TTL || c->policy == MC_TLRU);
+  (void)c;
+  return mc_entry_part(e, sizeof(double), double);
+}
+
+static inline double mc_entry_expires(const mc_cache *c, const mc_entry *e) {
+  return *mc_entry_expiry(c, e);
+}
+
+/* TTL: whether the entry has an expiry of its own (then it is in the heap,
+** and has an index instead of 'aux'). */
+#define mc_entry_inheap(e)  (((e)->flags & MC_EF_HEAP) != 0)
+
+/* TTL, out of the heap: the link in the expiry list; LRU under a budget:
+** the link in the budget's order. */
+static inline mc_link *mc_entry_aux(const mc_cache *c, const mc_entry *e) {
+  mc_part_check((c->policy == MC_TTL && !mc_entry_inheap(e)) ||
+                (c->policy == MC_LRU && c->budget != NULL));
+  (void)c;
+  return &mc_entry_part(e, sizeof(mc_budgetpart), mc_budgetpart)->aux;
+}
+
+/* LRU under a budget: the cache the entry is in (the budget's victim may
+** be any cache's). */
+static inline struct mc_cache **mc_entry_cache(const mc_cache *c,
+                                               const mc_entry *e) {
+  mc_part_check(c->policy == MC_LRU && c->budget != NULL);
+  (void)c;
+  return &mc_entry_part(e, sizeof(mc_budgetpart), mc_budgetpart)->cache;
+}
+
+/* RR: the slot in the array, in the header where others have 'order';
+** TLRU: the slot in the heap, in the policy part; TTL, in the heap: the
+** same, where an entry of the list has 'aux'. */
+static inline size_t *mc_entry_index(const mc_cache *c, const mc_entry *e) {
+  mc_part_check(c->policy == MC_RR || c->policy == MC_TLRU ||
+                (c->policy == MC_TTL && mc_entry_inheap(e)));
+  if (c->policy == MC_RR)
+    return (size_t *)(void *)&((char *)(uintptr_t)e)[offsetof(mc_entry, u)];
+  if (c->policy == MC_TTL)
+    return &mc_entry_part(e, sizeof(mc_ttlpart), mc_ttlpart)->u.index;
+  return &mc_entry_part(e, sizeof(mc_tlrupart), mc_tlrupart)->index;
+}
+
+/* LFU: the list of the entries used as often. */
+static inline mc_freq **mc_entry_freq(const mc_cache *c, const mc_entry *e) {
+  mc_part_check(c->policy == MC_LFU);
+  (void)c;
+  return &mc_entry_part(e, sizeof(mc_lfupart), mc_lfupart)->freq;
+}
+
+/* The bytes before the header, and all the bytes of the entry. */
+static inline size_t mc_entry_prefix(const mc_cache *c, const mc_entry *e) {
+  return c->pre + ((e->flags & MC_EF_NODE) ? sizeof(mc_nodepart) : 0);
+}
+
+static inline size_t mc_entry_bytes(const mc_cache *c, size_t keylen,
+                                    int hasnode) {
+  return c->pre + (hasnode ? sizeof(mc_nodepart) : 0) +
+         offsetof(mc_entry, key) + keylen;
+}
+
+static inline size_t mc_entry_size(const mc_cache *c, const mc_entry *e) {
+  return mc_entry_bytes(c, e->keylen, (e->flags & MC_EF_NODE) != 0);
+}
+
+/* }====================================================== */
 void mc_cache_free(mc_cache *c);
 void mc_cache_seed_rr(mc_cache *c, unsigned long long seed);
 
@@ -190,13 +352,11 @@ static inline mc_entry *mc_cache_probe(mc_cache *c, unsigned h, size_t len,
   return NULL;
 }
 
-#define mc_entry_live(e)  ((e)->state == MC_ENTRY_LIVE)
-
 /* Whether 'weight' fits with the entries other than 'e' (NULL: all), with
 ** no overflow: the binding evicts until it does, then inserts or updates. */
 static inline int mc_cache_fits(const mc_cache *c, long long weight,
                                 const mc_entry *e) {
-  long long others = c->currsize - (e != NULL ? e->weight : 0);
+  long long others = c->currsize - (e != NULL ? mc_entry_weight(c, e) : 0);
   return weight <= c->maxsize && others <= c->maxsize - weight;
 }
 
@@ -211,19 +371,21 @@ mc_entry *mc_cache_insert(mc_cache *c, const void *key, size_t len,
 ** entry's address): reserve allocates everything the entry will need and
 ** returns it unlinked, for its key to be written; link links it and cannot
 ** fail.  Nothing may change the cache in between.  An entry reserved and
-** never linked is freed by the next reserve or by mc_cache_free. */
-mc_entry *mc_cache_reserve(mc_cache *c, size_t len);
+** never linked is freed by the next reserve or by mc_cache_free.  An entry
+** reserved with 'hasnode' has room for a node (and must be linked with
+** one); without, it must be linked with node NULL. */
+mc_entry *mc_cache_reserve(mc_cache *c, size_t len, int hasnode);
 void mc_cache_link(mc_cache *c, mc_entry *e, unsigned h, long long weight,
                    mc_node *node);
 /* A hit: refresh recency/frequency as the policy says.  LRU, the common
 ** case, is inline: moving an entry to the front is a few stores. */
 void mc_cache_touch_policy(mc_cache *c, mc_entry *e);
 
-void mc_budget_touch(struct mc_budget *b, mc_entry *e);
+void mc_budget_touch(struct mc_budget *b, mc_link *aux);
 
 static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
   if (c->policy == MC_LRU) {
-    mc_link *x = &e->order, *h = &c->order;
+    mc_link *x = &e->u.order, *h = &c->order;
     if (h->next != x) {
       x->prev->next = x->next;
       x->next->prev = x->prev;
@@ -233,13 +395,13 @@ static inline void mc_cache_touch(mc_cache *c, mc_entry *e) {
       h->next = x;
     }
     if (c->budget != NULL)
-      mc_budget_touch(c->budget, e);
+      mc_budget_touch(c->budget, mc_entry_aux(c, e));
   }
   else
     mc_cache_touch_policy(c, e);
 }
 /* A set on an existing entry: new weight (it must fit, mc_cache_fits) and
-** expiry, policy update. */
+** expiry (TTL, TLRU; nothing elsewhere), policy update. */
 void mc_cache_update(mc_cache *c, mc_entry *e, long long weight);
 void mc_cache_setexpiry(mc_cache *c, mc_entry *e, double expires);
 /* The same for an expiry of the entry's own (a ttl given to set) instead of

@@ -67,16 +67,70 @@ static int findable(checker *k, const mc_entry *e, const char *what) {
   return 1;
 }
 
-/* A list of entries linked by 'order', 'aux' or 'own' (at 'off'). */
-static int check_entries(checker *k, const mc_link *head, size_t off,
+/* The entry of which 'l' is the link 'order', 'aux' or 'own', which lie
+** at these distances before or after the header (mc_cache.h). */
+static const mc_entry *link_entry(const checker *k, const mc_link *l,
+                                  int which) {
+  const char *p = (const char *)l;
+  switch (which) {
+    case 'a': return mc_aux_entry(l);
+    case 'o': p -= offsetof(mc_entry, u.order); break;
+    default:
+      p += k->c->pre + sizeof(mc_nodepart) - offsetof(mc_nodepart, own);
+      break;
+  }
+  return (const mc_entry *)(const void *)p;
+}
+
+/* A list of entries linked by 'order', 'aux' or 'own' ('o', 'a', 'n'). */
+static int check_entries(checker *k, const mc_link *head, int which,
                          size_t *n, const char *what) {
   const mc_link *l;
   if (!check_list(k, head, k->c->count, n, what))
     return 0;
-  for (l = head->next; l != head; l = l->next)
-    if (!findable(k, (const mc_entry *)(const void *)((const char *)l - off),
-                  what))
+  for (l = head->next; l != head; l = l->next) {
+    const mc_entry *e = link_entry(k, l, which);
+    if (!findable(k, e, what))
       return 0;
+    if (which == 'n' && !(e->flags & MC_EF_NODE))
+      return fail(k, "%s: an entry without a node part", what);
+    if (which == 'a' && mc_entry_inheap(e))
+      return fail(k, "%s: an entry that says it is in the heap", what);
+  }
+  return 1;
+}
+
+/* What the parts of 'e' hold: the layout comes from the cache, so an entry
+** only needs its flags right and its parts consistent. */
+static int check_parts(checker *k, const mc_entry *e) {
+  const mc_cache *c = k->c;
+  long long w = mc_entry_weight(c, e);
+  if (e->flags & ~(MC_EF_DETACHED | MC_EF_NODE | MC_EF_HEAP))
+    return fail(k, "an entry has the unknown flags %#x", e->flags);
+  if (mc_entry_inheap(e) && c->policy != MC_TTL)
+    return fail(k, "an entry of a %s cache says it is in the TTL heap",
+                mc_policy_names[c->policy]);
+  if (w < 0)
+    return fail(k, "an entry has the negative weight %lld", w);
+  if (!c->weighted && w != 1)
+    return fail(k, "an entry of an unweighted cache weighs %lld", w);
+  /* TTL: an entry with an expiry of its own is in the heap, and only
+  ** those (their count with the list's is checked in check_policy) */
+  if ((c->policy == MC_RR || c->policy == MC_TLRU ||
+       (c->policy == MC_TTL && mc_entry_inheap(e))) &&
+      (*mc_entry_index(c, e) >= c->alen || c->arr[*mc_entry_index(c, e)] != e))
+    return fail(k, "an entry's array slot %zu does not hold it",
+                *mc_entry_index(c, e));
+  if (c->budget != NULL) {  /* in the budget's order (mc_budget.h) */
+    const mc_link *a = mc_entry_aux(c, e);
+    if (*mc_entry_cache(c, e) != c || selflinked(a) ||
+        a->next->prev != a || a->prev->next != a)
+      return fail(k, "an entry under a budget is not in its order");
+  }
+  if (c->policy == MC_LFU && *mc_entry_freq(c, e) == NULL)
+    return fail(k, "an entry of an LFU cache has no frequency");
+  if ((e->flags & MC_EF_NODE) && mc_entry_node(c, e) == NULL)
+    return fail(k, "an entry with a node part has no node");
   return 1;
 }
 
@@ -92,30 +146,7 @@ static int check_entry(checker *k, const mc_entry *e, size_t b) {
   ** encoder and mc_key_rehash agree); fast hashes may be anything */
   if (!c->hkey.fast && e->hash != mc_key_rehash(e->key, e->keylen, &c->hkey))
     return fail(k, "an entry's hash is not its key's under SipHash");
-  if (e->weight < 0)
-    return fail(k, "an entry has the negative weight %lld", e->weight);
-  /* TTL: an entry with an expiry of its own is in the heap, and only
-  ** those (their count with the list's is checked in check_policy) */
-  if ((c->policy == MC_RR || c->policy == MC_TLRU ||
-       (c->policy == MC_TTL && selflinked(&e->aux))) &&
-      (e->pol.index >= c->alen || c->arr[e->pol.index] != e))
-    return fail(k, "an entry's array slot %zu does not hold it",
-                e->pol.index);
-  if (c->policy == MC_RR && !selflinked(&e->order))
-    return fail(k, "an entry of an RR cache is linked in an order list");
-  if (c->budget != NULL) {  /* in the budget's order instead (mc_budget.h) */
-    if (e->pol.cache != c || selflinked(&e->aux) ||
-        e->aux.next->prev != &e->aux || e->aux.prev->next != &e->aux)
-      return fail(k, "an entry under a budget is not in its order");
-  }
-  else if (c->policy != MC_TTL && !selflinked(&e->aux))
-    return fail(k, "an entry of a %s cache is linked in the expiry list",
-                mc_policy_names[c->policy]);
-  if (e->node == NULL && !selflinked(&e->own))
-    return fail(k, "an entry without node is linked in a node's list");
-  if (c->policy == MC_LFU && e->pol.freq == NULL)
-    return fail(k, "an entry of an LFU cache has no frequency");
-  return 1;
+  return check_parts(k, e);
 }
 
 static int check_hash(checker *k) {
@@ -134,9 +165,9 @@ static int check_hash(checker *k) {
                     c->count);
       if (!check_entry(k, e, b))
         return 0;
-      size += (unsigned long long)e->weight;
-      k->bytes += mc_entry_size(e->keylen);
-      k->nowned += (e->node != NULL);
+      size += (unsigned long long)mc_entry_weight(c, e);
+      k->bytes += mc_entry_size(c, e);
+      k->nowned += (mc_entry_node(c, e) != NULL);
     }
   }
   if (n != c->count)
@@ -163,13 +194,12 @@ static int check_lfu(checker *k) {
     if (f->count <= last)
       return fail(k, "LFU frequency %llu follows %llu", f->count, last);
     last = f->count;
-    if (!check_entries(k, &f->entries, offsetof(mc_entry, order), &n,
-                       "LFU frequency list"))
+    if (!check_entries(k, &f->entries, 'o', &n, "LFU frequency list"))
       return 0;
     if (n == 0)
       return fail(k, "LFU frequency %llu has no entry", f->count);
     for (el = f->entries.next; el != &f->entries; el = el->next)
-      if (container(el, mc_entry, order)->pol.freq != f)
+      if (*mc_entry_freq(c, link_entry(k, el, 'o')) != f)
         return fail(k, "an entry in LFU list %llu points to another list",
                     f->count);
     total += n;
@@ -192,13 +222,15 @@ static int check_array(checker *k) {
     return fail(k, "array of %zu (capacity %zu) for %zu entries", c->alen,
                 c->acap, c->count);
   for (i = 0; i < c->alen; i++) {
-    if (c->arr[i]->pol.index != i)
-      return fail(k, "array slot %zu holds an entry that says %zu", i,
-                  c->arr[i]->pol.index);
-    if (c->policy == MC_TTL && !selflinked(&c->arr[i]->aux))
+    /* before the index: a TTL entry of the list has 'aux' there */
+    if (c->policy == MC_TTL && !mc_entry_inheap(c->arr[i]))
       return fail(k, "TTL heap: slot %zu holds an entry of the list", i);
+    if (*mc_entry_index(c, c->arr[i]) != i)
+      return fail(k, "array slot %zu holds an entry that says %zu", i,
+                  *mc_entry_index(c, c->arr[i]));
     if (c->policy != MC_RR && i > 0 &&
-        c->arr[i]->expires < c->arr[(i - 1) / 2]->expires)
+        mc_entry_expires(c, c->arr[i]) <
+        mc_entry_expires(c, c->arr[(i - 1) / 2]))
       return fail(k, "%s heap: slot %zu expires before its parent",
                   c->policy == MC_TTL ? "TTL" : "TLRU", i);
   }
@@ -210,8 +242,8 @@ static int check_array(checker *k) {
 static int check_ttl_sorted(checker *k) {
   const mc_link *l, *head = &k->c->aux;
   for (l = head->next; l != head && l->next != head; l = l->next)
-    if (container(l->next, mc_entry, aux)->expires <
-        container(l, mc_entry, aux)->expires)
+    if (mc_entry_expires(k->c, mc_aux_entry(l->next)) <
+        mc_entry_expires(k->c, mc_aux_entry(l)))
       return fail(k, "TTL list: an entry expires before the one ahead of it");
   return 1;
 }
@@ -220,12 +252,11 @@ static int check_policy(checker *k) {
   const mc_cache *c = k->c;
   size_t n;
   int ordered = (c->policy != MC_LFU && c->policy != MC_RR);
-  if (!check_entries(k, &c->order, offsetof(mc_entry, order), &n,
-                     "order list"))
+  if (!check_entries(k, &c->order, 'o', &n, "order list"))
     return 0;
   if (n != (ordered ? c->count : 0))
     return fail(k, "the order list holds %zu of %zu entries", n, c->count);
-  if (!check_entries(k, &c->aux, offsetof(mc_entry, aux), &n, "TTL list"))
+  if (!check_entries(k, &c->aux, 'a', &n, "TTL list"))
     return 0;
   if (n != (c->policy == MC_TTL ? c->count - c->alen : 0))
     return fail(k, "the TTL list holds %zu of %zu entries (%zu in the heap)",
@@ -242,6 +273,26 @@ static int check_policy(checker *k) {
   if (c->alen != 0)
     return fail(k, "a %s cache has %zu array slots in use",
                 mc_policy_names[c->policy], c->alen);
+  return 1;
+}
+
+/* The parts before an entry's header are those of the policy and options,
+** whole words, so that every header and part is aligned. */
+static int check_layout(checker *k) {
+  const mc_cache *c = k->c;
+  size_t pol = c->policy == MC_LFU ? sizeof(mc_lfupart)
+             : c->policy == MC_TTL ? sizeof(mc_ttlpart)
+             : c->policy == MC_TLRU ? sizeof(mc_tlrupart)
+             : c->budget != NULL ? sizeof(mc_budgetpart) : 0;
+  size_t pre = pol + (c->weighted ? sizeof(long long) : 0);
+  if (c->budget != NULL && c->policy != MC_LRU)
+    return fail(k, "a %s cache is under a budget", mc_policy_names[c->policy]);
+  if (c->polpart != pol || c->pre != pre)
+    return fail(k, "a %s%s cache puts %u bytes (policy %u) before entries, "
+                "not %zu (policy %zu)", c->weighted ? "weighted " : "",
+                mc_policy_names[c->policy], c->pre, c->polpart, pre, pol);
+  if (pre % sizeof(void *) != 0 || sizeof(mc_nodepart) % sizeof(void *) != 0)
+    return fail(k, "entry parts of %zu bytes would misalign the header", pre);
   return 1;
 }
 
@@ -267,13 +318,12 @@ static int check_node(checker *k, const mc_node *n) {
   if (n->state != MC_NODE_LIVE && n->state != MC_NODE_DEAD &&
       n->state != MC_NODE_GONE && n->state != MC_NODE_FREEING)
     return fail(k, "a node has the state %d", n->state);
-  if (!check_entries(k, &n->entries, offsetof(mc_entry, own), &ne,
-                     "node entries"))
+  if (!check_entries(k, &n->entries, 'n', &ne, "node entries"))
     return 0;
   if (ne != n->nentries)
     return fail(k, "a node says %zu entries but holds %zu", n->nentries, ne);
   for (l = n->entries.next; l != &n->entries; l = l->next)
-    if (container(l, mc_entry, own)->node != n)
+    if (mc_entry_node(k->c, link_entry(k, l, 'n')) != n)
       return fail(k, "an entry in a node's list names another node");
   /* a gone node is freed (or queued, while held) once it has no child */
   if (n->state == MC_NODE_GONE && (ne != 0 || n->nchildren == 0))
@@ -335,10 +385,10 @@ static int check_kept(checker *k) {
   if (!check_list(k, &c->limbo, (size_t)-1, &nlimbo, "limbo"))
     return 0;
   for (l = c->limbo.next; l != &c->limbo; l = l->next) {
-    const mc_entry *e = container(l, mc_entry, order);
+    const mc_entry *e = link_entry(k, l, 'o');
     if (mc_entry_live(e))
       return fail(k, "a live entry is in the limbo");
-    k->bytes += mc_entry_size(e->keylen);
+    k->bytes += mc_entry_size(c, e);
   }
   for (n = c->freeing; n != NULL; n = n->gnext) {
     if (n->state != MC_NODE_FREEING)
@@ -355,7 +405,7 @@ static int check_kept(checker *k) {
   if (c->spare != NULL) {
     if (!mc_entry_live(c->spare))
       return fail(k, "the spare entry is detached");
-    k->bytes += mc_entry_size(c->spare->keylen);
+    k->bytes += mc_entry_size(c, c->spare);
   }
   if (c->sparefreq != NULL) {
     if (c->policy != MC_LFU)
@@ -380,7 +430,7 @@ int mc_cache_check(const mc_cache *c, char *why, size_t whylen) {
     return fail(&k, "policy %d", c->policy);
   if (c->currsize < 0)
     return fail(&k, "currsize is %lld", c->currsize);
-  if (!check_hash(&k) || !check_policy(&k) || !check_iteration(&k) ||
+  if (!check_layout(&k) || !check_hash(&k) || !check_policy(&k) || !check_iteration(&k) ||
       !check_nodes(&k) || !check_kept(&k))
     return 0;
   if (k.bytes != (unsigned long long)c->bytes)

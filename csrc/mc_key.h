@@ -102,8 +102,8 @@ typedef struct mc_kitem {
 ** fast mixer (keyed by the same secret, which is not enough against a
 ** determined attacker: some of its collisions hold for every key) and
 ** watches its chains: the first insert that makes a chain of
-** MC_KEY_CHAINMAX entries (with at most one entry per two buckets, about
-** 1e-21 for random keys) switches the cache to SipHash for good and
+** MC_KEY_CHAINMAX entries (with at most one entry per bucket, about 3e-13
+** per insert of random keys) switches the cache to SipHash for good and
 ** rehashes every entry from its bytes (mc_key_rehash).  An attacker gets
 ** one chain of that length per cache, once; .NET's Dictionary defends its
 ** string keys the same way. */

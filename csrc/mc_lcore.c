@@ -45,6 +45,8 @@ mc_lcore *mc_lcore_new(lua_State *L, const mc_opts *o) {
   mc_cache_init(&lc->c, NULL, NULL, o->policy, o->maxsize, &st->hkey);
   lc->c.alloc = lua_getallocf(L, &lc->c.aud);
   lc->c.total = &st->bytes;
+  if (o->flags & MC_HAS(MC_OPT_GETSIZEOF))
+    mc_cache_weigh(&lc->c);
   if (o->seeded)
     mc_cache_seed_rr(&lc->c, (unsigned long long)o->seed);
   lc->state = st;

@@ -37,6 +37,7 @@ static int d_chains(lua_State *L) {
 ** found = bool (its table is in the map), vtag = n} for every entry */
 static int d_entries(lua_State *L) {
   mc_handle *h = mc_lcache_test(L, 1);
+  mc_cache *c;
   mc_entry *e;
   int i = 0;
   luaL_argexpected(L, h != NULL, 1, "methodcache cache");
@@ -44,23 +45,24 @@ static int d_entries(lua_State *L) {
   lua_newtable(L);
   if (h->core->closed)
     return 1;
-  for (e = mc_cache_next(&h->core->c, NULL); e != NULL;
-       e = mc_cache_next(&h->core->c, e)) {
+  c = &h->core->c;
+  for (e = mc_cache_next(c, NULL); e != NULL; e = mc_cache_next(c, e)) {
+    mc_node *n = mc_entry_node(c, e);
     lua_createtable(L, 0, 4);
-    if (e->node)
-      lua_pushinteger(L, e->node->state);
+    if (n)
+      lua_pushinteger(L, n->state);
     else
       lua_pushboolean(L, 0);
     lua_setfield(L, -2, "node");
     lua_pushinteger(L, e->vtag);
     lua_setfield(L, -2, "vtag");
-    lua_pushfstring(L, "%p", (void *)e->node);
+    lua_pushfstring(L, "%p", (void *)n);
     lua_setfield(L, -2, "nodeaddr");
-    lua_pushinteger(L, e->state);
+    lua_pushinteger(L, mc_entry_live(e) ? MC_ENTRY_LIVE : MC_ENTRY_DETACHED);
     lua_setfield(L, -2, "state");
     mc_lkey_push(L, 1, e);
     lua_setfield(L, -2, "key");
-    lua_pushboolean(L, mc_lnode_push(L, 1, e->node));
+    lua_pushboolean(L, mc_lnode_push(L, 1, n));
     lua_setfield(L, -3, "found");
     lua_pop(L, 1);
     lua_rawseti(L, 2, ++i);

@@ -133,6 +133,8 @@ static void pushitem(lua_State *L, const mc_kitem *it) {
 ** exactly one, else a table {n = count, ...}.  It allocates: only under a
 ** hold, which keeps 'e' readable even if a finalizer removes it. */
 void mc_lkey_push(lua_State *L, int hidx, mc_entry *e) {
+  mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
+  mc_node *last = mc_entry_node(&h->core->c, e);
   const unsigned char *end;
   const unsigned char *p = mc_key_items(e->key, e->keylen, &end);
   const unsigned char *q;
@@ -145,7 +147,7 @@ void mc_lkey_push(lua_State *L, int hidx, mc_entry *e) {
     lua_createtable(L, n, 1);
   for (i = 1; (p = mc_key_next(p, end, &it)) != NULL; i++) {
     if (it.tag == MC_KOBJ) {  /* the j-th object: up from the last */
-      mc_node *nd = e->node;
+      mc_node *nd = last;
       int up;
       for (up = depth - 1 - j++; up > 0; up--)
         nd = nd->parent;  /* nodes stay readable under the hold */

@@ -5,7 +5,7 @@
 ** table T, a weak-keyed table, with
 **   T[1]       the sentinel: a "methodcache.node" userdata with ->node == n;
 **   T[2]       the object o whose node n is;
-**   T[e]       the value of each in-table entry e with e->node == n
+**   T[e]       the value of each in-table entry e whose node is n
 **              (keyed by the entry's address, a light userdata);
 **   P[o] = T   where P is the node table of n->parent, or the root table;
 **   nodes[n] = T  in the handle's weak-valued map (MC_UV_NODES), so that an

@@ -21,8 +21,17 @@
 #define timed(c)  ((c)->policy == MC_TTL || (c)->policy == MC_TLRU)
 
 /* An entry that is still in the cache and whose objects are alive. */
-#define entry_ok(e)  \
-  (mc_entry_live(e) && ((e)->node == NULL || (e)->node->state == MC_NODE_LIVE))
+static int entry_ok(const mc_cache *c, const mc_entry *e) {
+  mc_node *n;
+  if (!mc_entry_live(e))
+    return 0;
+  n = mc_entry_node(c, e);
+  return n == NULL || n->state == MC_NODE_LIVE;
+}
+
+/* Whether 'e' of a timed cache has expired at 'now'. */
+#define expired_at(c, e, now)  \
+  (timed(c) && !((now) < mc_entry_expires(c, e)))
 
 /* The cache, ready for an operation; NULL if it was finalized. */
 mc_cache *mc_op_live(mc_handle *h) {
@@ -166,9 +175,9 @@ static void notices_add(lua_State *L, notices *pd) {
 static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
                 notices *pd, const char *reason, int tidx, int kidx) {
   mc_cache *c = &lc->c;
-  mc_node *node = e->node;
+  mc_node *node = mc_entry_node(c, e);
   int top = lua_gettop(L);
-  if (!entry_ok(e)) {
+  if (!entry_ok(c, e)) {
     if (mc_entry_live(e))
       mc_cache_remove(c, e);  /* a zombie */
     return 0;
@@ -191,10 +200,10 @@ static int drop(lua_State *L, mc_lcore *lc, int hidx, mc_entry *e,
       lua_pushvalue(L, kidx);
     else  /* numbers as the key holds them: 1.0 is 1, -0.0 is 0 */
       mc_lkey_push(L, hidx, e);
-    if (entry_ok(e))
+    if (entry_ok(c, e))
       mc_lvalue_pushpacked(L, e, tidx);
     lua_pushstring(L, reason);
-    if (!entry_ok(e)) {
+    if (!entry_ok(c, e)) {
       lua_settop(L, top);
       if (mc_entry_live(e))
         mc_cache_remove(c, e);
@@ -231,7 +240,7 @@ static void drop_other(lua_State *L, int live, mc_lcore *x, mc_entry *v,
 }
 
 #define fits_all(c, w, keep)  (mc_cache_fits(c, w, keep) && \
-  ((c)->budget == NULL || mc_budget_fits((c)->budget, w, keep)))
+  ((c)->budget == NULL || mc_budget_fits((c)->budget, c, w, keep)))
 
 /* Evicts until 'weight' fits beside the entry 'keep' (NULL: beside all),
 ** in the cache and in the budget it is under: the budget's victim is the
@@ -249,23 +258,23 @@ static int evict(lua_State *L, mc_lcore *lc, int hidx, int live,
     mc_lcore *x = lc;
     if (mc_cache_dirty(c))
       mc_cache_purge(c);
-    if (keep != NULL && !entry_ok(keep))
+    if (keep != NULL && !entry_ok(c, keep))
       return -1;
     if (!mc_cache_fits(c, weight, keep))
       v = mc_cache_victim(c, keep);
-    else if (c->budget != NULL && !mc_budget_fits(c->budget, weight, keep))
+    else if (c->budget != NULL && !mc_budget_fits(c->budget, c, weight, keep))
       v = mc_budget_victim(c->budget, keep);
     else
       return 1;  /* the purge made room */
     if (v == NULL)
       return fits_all(c, weight, keep);
     if (c->budget != NULL)
-      x = mc_lcore_of(v->pol.cache);
+      x = mc_lcore_of(*mc_entry_cache(c, v));  /* same layout: same part */
     if (x != lc)
       drop_other(L, live, x, v, pd);
     else if (drop(L, lc, hidx, v, pd, "size", 0, 0))
       c->stats.evictions++;
-    if (keep != NULL && !entry_ok(keep))
+    if (keep != NULL && !entry_ok(c, keep))
       return -1;
   }
   return 1;
@@ -329,7 +338,7 @@ int mc_op_lookup(lua_State *L, mc_handle *h, int hidx, int first, int last,
     return MC_NOKEY;
   extra = (kc.ntab != 0);
   e = (st == MC_KEY_OK) ? mc_lkey_find(L, lc, hidx, first, last, &kc) : NULL;
-  if (e == NULL || e->vtag == VT_ABSENT || (timed(c) && !(now < e->expires))) {
+  if (e == NULL || e->vtag == VT_ABSENT || expired_at(c, e, now)) {
     if (flags & MC_COUNT)
       c->stats.misses++;
     lua_pop(L, extra);
@@ -452,7 +461,7 @@ int mc_op_fetch(lua_State *L, mc_handle *h, int hidx, int first, int last) {
       lua_rawgetp(L, -1, e);
       return 1;
     case VT_PACK:  /* the root and the sequence under the values */
-      n = e->nres;
+      n = (int)e->v.i;  /* the count (mc_lvalue_set) */
       luaL_checkstack(L, n + 2, "too many results to return");
       lua_getiuservalue(L, hidx, MC_UV_ROOT);
       lua_rawgetp(L, -1, e);
@@ -574,7 +583,7 @@ int mc_op_store_ttl(lua_State *L, int hidx, int first, int last, int vfirst,
       /* the value first, keyed by the reserved entry's address, and the
       ** entry linked after: a value set that fails for memory leaves
       ** nothing but the spare, which the next reserve frees */
-      e = mc_cache_reserve(c, kc.k.len);
+      e = mc_cache_reserve(c, kc.k.len, kc.node != NULL);
       if (e == NULL) {
         oom = 1;
         break;
@@ -644,12 +653,12 @@ static int removekey(lua_State *L, int hidx, int first, int last, int push,
     }
     /* the key's node table came from the object itself, so this works
     ** also from the key's own finalizer (see mc_lnode.c) */
-    if (e != NULL && entry_ok(e)) {
-      int expired = timed(c) && !(now < e->expires);
+    if (e != NULL && entry_ok(c, e)) {
+      int expired = expired_at(c, e, now);
       found = !expired && e->vtag != VT_ABSENT;
       if (push && found) {
         mc_lvalue_pushpacked(L, e, tidx);
-        if (entry_ok(e))
+        if (entry_ok(c, e))
           lua_replace(L, last + 1);
         else {  /* removed by a finalizer meanwhile: it was not there */
           lua_pop(L, 1);
@@ -726,18 +735,17 @@ static void collect(lua_State *L, mc_lcore *lc, int hidx, int dest, int *n,
   for (i = 0; i < len; i++) {
     int tidx;
     e = list[i];
-    if (!entry_ok(e) || e->vtag == VT_ABSENT ||
-        (timed(c) && !(now < e->expires)))
+    if (!entry_ok(c, e) || e->vtag == VT_ABSENT || expired_at(c, e, now))
       continue;
-    if (!mc_lnode_push(L, hidx, e->node)) {
+    if (!mc_lnode_push(L, hidx, mc_entry_node(c, e))) {
       lua_pop(L, 1);
       continue;
     }
     tidx = lua_gettop(L);
     mc_lkey_push(L, hidx, e);
-    if (entry_ok(e))  /* still there after that allocation? */
+    if (entry_ok(c, e))  /* still there after that allocation? */
       mc_lvalue_pushpacked(L, e, tidx);
-    if (entry_ok(e)) {  /* and after this one */
+    if (entry_ok(c, e)) {  /* and after this one */
       if (reason != NULL) {
         lua_pushstring(L, reason);
         lua_rawseti(L, dest, *n + 3);

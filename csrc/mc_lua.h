@@ -420,7 +420,9 @@ void mc_lnode_prune(lua_State *L, mc_lcore *lc, int hidx, mc_node *n);
 /* How an entry's value is stored (mc_entry.vtag).  VT_ABSENT is the tag of
 ** a reserved entry before its value is set; a linked entry always has a
 ** value (mc_op_store sets it before mc_cache_link), but every lookup would
-** take VT_ABSENT for a miss. */
+** take VT_ABSENT for a miss.  VT_PACK keeps the number of values in the
+** entry's inline value (v.i), which it does not otherwise use: any count
+** fits, and no entry carries a count field. */
 enum { VT_ABSENT, VT_NONE, VT_NIL, VT_FALSE, VT_TRUE, VT_INT, VT_FLT,
        VT_LUD, VT_ONE, VT_PACK };
 

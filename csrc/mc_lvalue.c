@@ -77,7 +77,6 @@ void mc_lvalue_set(lua_State *L, mc_entry *e, int tidx, int vfirst,
       default:
         lua_pushvalue(L, vfirst);
         lua_rawsetp(L, tidx, e);
-        e->nres = 1;
         e->vtag = VT_ONE;
         return;
     }
@@ -87,11 +86,10 @@ void mc_lvalue_set(lua_State *L, mc_entry *e, int tidx, int vfirst,
   else {
     lua_pushvalue(L, packidx);
     lua_rawsetp(L, tidx, e);
-    e->nres = nres;
+    e->v.i = nres;  /* the inline value is free: the count goes there */
     e->vtag = VT_PACK;
     return;
   }
-  e->nres = nres;
   e->vtag = (unsigned char)tag;
   e->v = v;
   if (wasintable) {  /* clearing a key that is there never allocates */
@@ -103,7 +101,7 @@ void mc_lvalue_set(lua_State *L, mc_entry *e, int tidx, int vfirst,
 /* Pushes the values of 'e', raw, and returns how many; 'tidx' holds its
 ** table of values (any index if the value is inline). */
 int mc_lvalue_push(lua_State *L, mc_entry *e, int tidx) {
-  int n = e->nres, i, t;
+  int n, i, t;
   switch (e->vtag) {
     case VT_ABSENT: case VT_NONE: return 0;  /* callers skip VT_ABSENT */
     case VT_NIL: lua_pushnil(L); return 1;
@@ -115,6 +113,7 @@ int mc_lvalue_push(lua_State *L, mc_entry *e, int tidx) {
     case VT_ONE: lua_rawgetp(L, tidx, e); return 1;
     default: break;
   }
+  n = (int)e->v.i;  /* VT_PACK */
   luaL_checkstack(L, n + 1, "too many results to return");
   lua_rawgetp(L, tidx, e);
   t = lua_gettop(L);
@@ -128,7 +127,7 @@ int mc_lvalue_push(lua_State *L, mc_entry *e, int tidx) {
 ** under a hold. */
 void mc_lvalue_pushpacked(lua_State *L, mc_entry *e, int tidx) {
   int n;
-  if (e->nres == 1) {
+  if (e->vtag != VT_PACK && e->vtag != VT_NONE) {  /* one value */
     mc_lvalue_push(L, e, tidx);
     return;
   }

@@ -4,8 +4,11 @@
 ** The input is a small program.  Byte 0 picks the policy, byte 1 maxsize,
 ** byte 2 flags (bit 0: while the cache uses the fast mixer, every key
 ** hashes to one of three values, so chains, key comparisons and the switch
-** to SipHash at a chain of MC_KEY_CHAINMAX are exercised), then 8 bytes of
-** the hash key; then each operation is an opcode byte and its operands
+** to SipHash at a chain of MC_KEY_CHAINMAX are exercised; bit 1: the cache
+** does not weigh entries, each weighs 1; bit 2, LRU only: the cache is
+** under a budget (mc_budget.h) whose bound it never reaches, so its entries
+** have the budget part, and the budget's order must be the cache's own),
+** then 8 bytes of the hash key; then each operation is an opcode byte and its operands
 ** (bytes past the end read as 0).
 **
 ** A reference model kept here says what each operation must do: the
@@ -21,6 +24,7 @@
 **
 ** A failed check calls abort(): libFuzzer saves the input as a crash.
 */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -28,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc_budget.h"
 #include "mc_cache.h"
 #include "mc_key.h"
 
@@ -307,6 +312,9 @@ typedef struct fuzz {
   fz_alloc a;
   long long total;          /* mc_cache.total points here */
   int collide;
+  int unweighted;           /* no mc_cache_weigh: every entry weighs 1 */
+  int budgeted;             /* the cache is under 'budget' */
+  mc_budget budget;
   int fast;                 /* c.hkey.fast when the keys were encoded */
   int holds;
   int trace;                /* MC_FUZZ_TRACE is set */
@@ -363,13 +371,13 @@ static int before(const fuzz *F, const ment *x, const ment *y) {
   return x->stamp < y->stamp;
 }
 
-/* The model of 'e': the fields the core leaves to its binding hold the
-** tuple and the node slot. */
+/* The model of 'e': the inline value, which the core leaves to its
+** binding, holds the tuple and the node slot. */
 static ment *model_of(fuzz *F, const mc_entry *e) {
   ment *m;
-  if (e->nres < 0 || e->nres >= NT || e->vtag > NN)
+  if (e->v.i < 0 || e->v.i >= (long long)NT * (NN + 1))
     return NULL;
-  m = &F->ent[e->nres][e->vtag];
+  m = &F->ent[e->v.i / (NN + 1)][e->v.i % (NN + 1)];
   return (m->present && m->e == e) ? m : NULL;
 }
 
@@ -392,8 +400,7 @@ static void model_add(fuzz *F, int tid, int slot, mc_entry *e, long long w) {
   ment *m = &F->ent[tid][slot];
   m->present = 1;
   m->e = e;
-  e->nres = tid;
-  e->vtag = slot;
+  e->v.i = (long long)tid * (NN + 1) + slot;
   m->weight = w;
   m->stamp = ++F->clock;
   m->count = 1;
@@ -563,6 +570,27 @@ static void check_nodes(fuzz *F) {
   check(listed == used, "%zu nodes in the cache, model %zu", listed, used);
 }
 
+/* The cache is the budget's only one: the budget holds its entries, in
+** its recency order, and their weight. */
+static void check_budget(fuzz *F) {
+  char why[200];
+  long long n;
+  const mc_link *l;
+  mc_entry *e = NULL;
+  check(mc_budget_check(&F->budget, &n, why, sizeof(why)), "mc_budget_check: "
+        "%s", why);
+  check(n == (long long)F->c.count, "the budget holds %lld of %zu entries", n,
+        F->c.count);
+  check(F->budget.size == F->c.currsize, "the budget's size %lld, currsize "
+        "%lld", F->budget.size, F->c.currsize);
+  for (l = F->budget.lru.next; l != &F->budget.lru; l = l->next) {
+    e = mc_cache_next(&F->c, e);
+    check(e == mc_aux_entry(l), "the budget's order is not the cache's");
+  }
+  check(mc_budget_victim(&F->budget, NULL) == mc_cache_victim(&F->c, NULL),
+        "the budget's victim is not the cache's");
+}
+
 static void agree(fuzz *F) {
   char why[200];
   int t, s;
@@ -589,19 +617,26 @@ static void agree(fuzz *F) {
       if (e == NULL)
         continue;
       check(e == m->e, "key (%d, %d) finds another entry", t, s);
-      check(e->weight == m->weight, "key (%d, %d): weight %lld, model %lld",
-            t, s, e->weight, m->weight);
-      check(e->node == nodeof(F, s), "key (%d, %d): node", t, s);
-      check(!timed(F) || e->expires == m->expires ||
-            (isnan(e->expires) && isnan(m->expires)),
-            "key (%d, %d): expires %g, model %g", t, s, e->expires,
-            m->expires);
+      check(mc_entry_weight(&F->c, e) == m->weight,
+            "key (%d, %d): weight %lld, model %lld", t, s,
+            mc_entry_weight(&F->c, e), m->weight);
+      check(mc_entry_node(&F->c, e) == nodeof(F, s), "key (%d, %d): node",
+            t, s);
+      check(((e->flags & MC_EF_NODE) != 0) == (s != NOKEY),
+            "key (%d, %d): a node part %s", t, s,
+            s != NOKEY ? "missing" : "without a node");
+      check(!timed(F) || mc_entry_expires(&F->c, e) == m->expires ||
+            (isnan(mc_entry_expires(&F->c, e)) && isnan(m->expires)),
+            "key (%d, %d): expires %g, model %g", t, s,
+            timed(F) ? mc_entry_expires(&F->c, e) : 0.0, m->expires);
     }
   for (t = 0; t < F->nlimbo; t++)  /* still readable memory */
     check(!mc_entry_live(F->limbo[t]), "a removed entry is not detached");
   check(F->c.holds == F->holds, "holds %d, model %d", F->c.holds, F->holds);
   check_order(F);
   check_nodes(F);
+  if (F->budgeted)
+    check_budget(F);
 }
 
 /* }====================================================== */
@@ -642,7 +677,7 @@ static mc_entry *insert(fuzz *F, int tid, int slot, long long w,
   mc_entry *e;
   switch (mode % 2) {
     case 1:
-      e = mc_cache_reserve(&F->c, k->len);
+      e = mc_cache_reserve(&F->c, k->len, slot != NOKEY);
       if (e != NULL) {
         check(F->c.spare == e, "the reserved entry is not the spare");
         memcpy(e->key, k->buf, k->len);
@@ -712,7 +747,7 @@ static void setexpiry_own(fuzz *F, ment *m, double t) {
 }
 
 static void remove_entry(fuzz *F, mc_entry *e) {
-  int tid = e->nres, slot = e->vtag;
+  int tid = (int)(e->v.i / (NN + 1)), slot = (int)(e->v.i % (NN + 1));
   check(model_of(F, e) != NULL, "removing an unknown entry");
   mc_cache_remove(&F->c, e);
   model_remove(F, tid, slot);
@@ -891,6 +926,12 @@ static void trace(const fuzz *F, unsigned op, const uint8_t *from,
           F->c.hkey.fast ? "" : ", SipHash", F->c.holds ? ", held" : "");
 }
 
+/* A weight for a new value: 1 in a cache that does not weigh entries. */
+static long long weigh(const fuzz *F, reader *r) {
+  long long w = weight(r);
+  return F->unweighted ? 1 : w;
+}
+
 static void step(fuzz *F, reader *r) {
   const uint8_t *start = r->p;
   unsigned op = byte(r) % OP_NOPS;
@@ -901,7 +942,7 @@ static void step(fuzz *F, reader *r) {
       long long w;
       unsigned mode;
       readkey(F, r, &tid, &slot);
-      w = weight(r);
+      w = weigh(F, r);
       mode = byte(r);
       if (!F->ent[tid][slot].present && liveslot(F, slot))
         insert(F, tid, slot, w, mode);
@@ -918,7 +959,7 @@ static void step(fuzz *F, reader *r) {
     case OP_UPDATE: {
       long long w;
       readkey(F, r, &tid, &slot);
-      w = weight(r);
+      w = weigh(F, r);
       if ((m = &F->ent[tid][slot])->present)
         update(F, m, w);
       break;
@@ -963,7 +1004,7 @@ static void step(fuzz *F, reader *r) {
       long long w;
       double t;
       readkey(F, r, &tid, &slot);
-      w = weight(r);
+      w = weigh(F, r);
       t = when(r);
       set(F, tid, slot, w, t, 1);
       break;
@@ -1021,7 +1062,8 @@ static void step(fuzz *F, reader *r) {
     case OP_RESERVE: {  /* and never link: the next reserve frees it */
       unsigned long nfail = F->a.nfail;
       readkey(F, r, &tid, &slot);
-      if (mc_cache_reserve(&F->c, key(F, tid, slot)->len) == NULL)
+      if (mc_cache_reserve(&F->c, key(F, tid, slot)->len, slot != NOKEY) ==
+          NULL)
         check(F->a.nfail > nfail, "mc_cache_reserve failed with memory to "
               "spare");
       break;
@@ -1050,6 +1092,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   maxsize = (long long)byte(&r);
   flags = byte(&r);
   F->collide = flags & 1;
+  F->unweighted = (flags & 2) != 0;
+  F->budgeted = (flags & 4) != 0 && pol == MC_LRU;
   F->fast = -1;  /* the keys are not encoded yet */
   F->trace = getenv("MC_FUZZ_TRACE") != NULL;
   if (F->trace)
@@ -1057,6 +1101,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             mc_policy_names[pol], maxsize, F->collide ? "colliding" : "real");
   fz_cache_init(&F->c, fz_realloc, &F->a, pol, maxsize, word(&r), 0);
   F->c.total = &F->total;
+  if (!F->unweighted)
+    mc_cache_weigh(&F->c);
+  if (F->budgeted) {
+    mc_budget_init(&F->budget, LLONG_MAX);
+    mc_budget_attach(&F->budget, &F->c);
+  }
   agree(F);
   for (ops = 0; r.p < r.end && ops < MAXOPS; ops++) {
     step(F, &r);

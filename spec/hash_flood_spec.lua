@@ -89,8 +89,8 @@ end
 local function assert_short_chains(c, inserted)
   local longest, probes, count = core._chains(c)
   assert.are.equal(inserted, count)
-  -- at most one entry per two buckets: a uniform hash gives chains of one or two,
-  -- and a chain of 16 among 2^18 buckets has a probability below 10^-10
+  -- at most one entry per bucket: a uniform hash gives chains of one to three, 1.5
+  -- comparisons per key, and a chain of 16 among 2^17 buckets a probability below 10^-7
   assert.is_true(longest <= 16, ("%d keys: a hash chain of %d entries"):format(count, longest))
   assert.is_true(probes <= 2 * count,
     ("%d keys: %d comparisons to find each once"):format(count, probes))
