@@ -1,9 +1,12 @@
--- bench/run.lua: methodcache's benchmarks, printed and saved to bench/results/latest.md.
+-- bench/run.lua: methodcache's benchmarks, printed and saved to bench/results/latest.md,
+-- with a chart of them in bench/results/latest.svg (svg.lua).
 --
 -- Run:  make bench
 --   or  ./mchost bench/run.lua
 --   or  LUA_PATH='lua/?.lua' LUA_CPATH='build/?.so' lua5.4 bench/run.lua
--- Environment: BENCH_TARGET (seconds per repetition, default 0.2), BENCH_REPS (default 5).
+-- Environment: BENCH_TARGET (seconds per repetition, default 0.2), BENCH_REPS (default 5),
+-- BENCH_GC_LIMIT (gc.lua: the weak store stops before a size predicted slower than this
+-- many seconds per collection, default 2).
 --
 -- Each benchmark is a file in bench/ that returns sections (see lib.lua); to add one,
 -- add its file name to BENCHMARKS.
@@ -14,6 +17,7 @@ local lib = assert(loadfile(here .. "/lib.lua"))()
 local BENCHMARKS = {
   "methods.lua",  -- hit, miss+evict, bytes per entry; against hand-written Lua
   "policies.lua", -- every policy at 10^3, 10^5, 10^6 entries
+  "gc.lua",       -- full collections with graphs built through cached methods, per store
 }
 
 local HIT_TARGET = 1.30 -- issue 2: a hit costs at most 1.3x the hand-written memo
@@ -64,6 +68,14 @@ if summary.bytes_over_memo then
     "methodcache uses %.0f bytes per entry more than the hand memo (resident memory)",
     summary.bytes_over_memo)
 end
+if summary.gc_worst then
+  verdict[#verdict + 1] = string.format(
+    "full collection, store \"object\": at most %.1fx the uncached graph (target <= %gx)%s; " ..
+    "ms per object at 64k / at 1k: chain %.1fx, tree %.1fx",
+    summary.gc_worst, summary.gc_target,
+    summary.gc_worst <= summary.gc_target and "" or "  ** above target **",
+    summary.gc_linear.chain, summary.gc_linear.tree)
+end
 for _, v in ipairs(verdict) do print(v) end
 print(string.format("(whole run: %.1f s of CPU time, about %d s of wall time)", os.clock() - t0,
   os.time() - wall0))
@@ -79,6 +91,7 @@ local md = {
   string.format("- method: CPU time (os.clock), best of %d repetitions of ~%.2f s each", lib.reps,
     lib.target),
   "- produced by `bench/run.lua` (`make bench`); numbers from a shared machine vary by 10-20%",
+  "- chart of these tables: [latest.svg](latest.svg) (`bench/svg.lua`)",
   "",
 }
 for _, sec in ipairs(all) do md[#md + 1] = lib.md_section(sec) end
@@ -88,17 +101,21 @@ for _, v in ipairs(verdict) do md[#md + 1] = "- " .. v end
 md[#md + 1] = ""
 
 local dir = here .. "/results"
-local path = dir .. "/latest.md"
-local f = io.open(path .. ".tmp", "w")
-if not f then
-  os.execute("mkdir -p '" .. dir .. "'")
-  f = io.open(path .. ".tmp", "w")
+local function save(name, text)
+  local path = dir .. "/" .. name
+  local f = io.open(path .. ".tmp", "w")
+  if not f then
+    os.execute("mkdir -p '" .. dir .. "'")
+    f = io.open(path .. ".tmp", "w")
+  end
+  if f then
+    f:write(text)
+    f:close()
+    assert(os.rename(path .. ".tmp", path))
+    print("results written to " .. path)
+  else
+    print("could not write " .. path)
+  end
 end
-if f then
-  f:write(table.concat(md, "\n"))
-  f:close()
-  assert(os.rename(path .. ".tmp", path))
-  print("results written to " .. path)
-else
-  print("could not write " .. path)
-end
+save("latest.md", table.concat(md, "\n"))
+save("latest.svg", lib.load("svg.lua")(info, all, summary))

@@ -131,7 +131,7 @@ int mc_lbudget_prestore(lua_State *L, mc_lcore *lc, int hidx) {
   lua_pop(L, 1);
   if (!lc->orphaned)
     return live;
-  mc_pushweak(L, 'k');                                  /* the new root */
+  lua_createtable(L, 0, 0);                             /* the new root */
   root = lua_gettop(L);
   if (lc->orphaned && !lc->closed) {  /* raw from here */
     mc_cache_clear(&lc->c);

@@ -79,9 +79,11 @@ mc_handle *mc_lcache_new(lua_State *L, const mc_opts *o, int fns) {
   luaL_checkstack(L, 4, NULL);
   if (fns != 0)
     fns = lua_absindex(L, fns);
-  h = (mc_handle *)lua_newuserdatauv(L, sizeof(mc_handle), MC_NUV);
+  h = (mc_handle *)lua_newuserdatauv(L, sizeof(mc_handle),
+                                     MC_NUV + (o->store == MC_STORE_OBJECT));
   h->core = NULL;
-  mc_pushweak(L, 'k');
+  h->tag = 0;
+  lua_createtable(L, 0, 0);  /* weak at its first object key (mc_lnode.c) */
   lua_setiuservalue(L, -2, MC_UV_ROOT);
   if (fns != 0)
     lua_pushvalue(L, fns);

@@ -710,6 +710,10 @@ static void checkopts(lua_State *L, const mc_opts *o, int arg,
     bad = "coalesce";
   if (o->seeded)
     bad = "seed";
+  /* its records live in the weak tables of the chunk (docs/DESIGN.md,
+  ** section 16) */
+  if (o->store != MC_STORE_WEAK)
+    bad = "store";
   if (bad != NULL)
     mc_argerror(L, arg, fname, "policy 'fast' does not support option '%s'",
                 bad);

@@ -6,11 +6,15 @@
 **      more loads to compute, and this is read on every call);
 **   2  methods: a weak-keyed table self -> cache handle (an ephemeron: the
 **      cache, its values and whatever they point to never keep self alive);
+**      with store "object", a table self keeps its handle in a field of its
+**      own instead (m_callobj), and the list of upvalue 5 lists it;
 **      functions: the one cache handle;
 **   3  the wrapped function;
 **   4  the factory (decorator form), or the shared table of option
 **      functions given to every per-object cache (options form);
-**   5  the mc_method userdata itself, which upvalue 1 points into;
+**   5  the mc_method userdata itself, which upvalue 1 points into; with
+**      store "object", the key of the private field of each table self,
+**      and its user value MC_METHOD_UV_LIST lists their caches;
 **   6  with option coalesce only: the per-state table of in-flight
 **      computations (mc_lcoalesce.c);
 **   7  with option key only: the key function (upvalue 6 is then nil
@@ -96,9 +100,84 @@ static int m_lookup(lua_State *L, mc_method *m, mc_handle *h, int n) {
   return mc_lmethod_compute(L, n, r != MC_NOKEY);
 }
 
+/* Store "object": the method's list of caches is a weak-valued sequence.
+** Not a weak-keyed set: the collector visits such a table in hash order and
+** reads the mark of each key, a cache miss per cache, which took 4/5 of a
+** full collection of a chain of 16,000 objects (docs/DESIGN.md, section
+** 16); the array of a weak-valued table is only read once, in the atomic
+** phase, in the order the caches were made.  The sequence is made anew
+** without its dead slots when it has grown to twice the caches alive the
+** last time, so a listing costs O(1) amortized.
+**
+** Only the new table's allocation can run a finalizer here, which may list
+** caches or renew the list itself: after it the list is read again, and
+** copied with raw sets into the slots made for it, which allocate nothing;
+** if finalizers listed more caches than those slots, the renewal is left
+** for a later listing.  An error (memory) leaves the old list in place. */
+static void renewlist(lua_State *L, mc_method *m, int udidx) {
+  lua_Integer i, j = 0, n = m->listed;
+  lua_createtable(L, n < INT_MAX ? (int)n : INT_MAX, 0);
+  lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);  /* as it is now */
+  if (m->listed >= m->listmax) {  /* no finalizer renewed it meanwhile */
+    for (i = 1; i <= m->listed && j <= n; i++) {
+      if (lua_rawgeti(L, -1, i) == LUA_TNIL)
+        lua_pop(L, 1);
+      else if (++j <= n)
+        lua_rawseti(L, -3, j);
+      else
+        lua_pop(L, 1);
+    }
+    if (j <= n) {
+      lua_getmetatable(L, -1);  /* the weak-valued metatable */
+      lua_setmetatable(L, -3);
+      lua_pushvalue(L, -2);
+      lua_setiuservalue(L, udidx, MC_METHOD_UV_LIST);
+      m->listed = j;
+    }
+    m->listmax = m->listed < 32 ? 64 : 2 * m->listed;
+  }
+  lua_pop(L, 2);
+}
+
+/* Lists the handle at 'hidx' in the list of the method's userdata at
+** 'udidx'.  The set may grow the table and so run a finalizer that renews
+** the list: then the slot written is in the old one, and the handle is
+** listed again in the new one. */
+static void listcache(lua_State *L, mc_method *m, int udidx, int hidx) {
+  int again;
+  if (m->listed >= m->listmax)
+    renewlist(L, m, udidx);
+  do {
+    lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
+    lua_pushvalue(L, hidx);
+    lua_rawseti(L, -2, ++m->listed);
+    lua_getiuservalue(L, udidx, MC_METHOD_UV_LIST);
+    again = !lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  } while (again);
+}
+
+/* Store "object": the new cache at 'hidx' becomes the cache of the table
+** at 'self', in its private field under the method's userdata at 'udidx'.
+** It is listed before it is reachable from self: a finalizer run by these
+** sets that calls the method on self makes its own cache, which ours then
+** replaces. */
+static void objstore_put(lua_State *L, mc_method *m, int self, int hidx,
+                         int udidx) {
+  mc_handle *h = (mc_handle *)lua_touserdata(L, hidx);
+  h->tag = mc_objstore_tag(lua_topointer(L, self), m);
+  lua_pushvalue(L, self);
+  lua_setiuservalue(L, hidx, MC_UV_OWNER);
+  listcache(L, m, udidx, hidx);
+  lua_pushvalue(L, udidx);
+  lua_pushvalue(L, hidx);
+  lua_rawset(L, self);
+}
+
 /* The cache at 'idx', which the factory returned, becomes the cache of the
-** object at 'self' in the table of caches at 'objs'; 'midx' is the method's
-** userdata, whose block the cache joins (mc_lbudget.c). */
+** object at 'self' in the table of caches at 'objs' (store "object": in
+** the field of a table self); 'midx' is the method's userdata, whose block
+** the cache joins (mc_lbudget.c). */
 static mc_handle *adopt(lua_State *L, mc_method *m, int self, int idx,
                         int objs, int midx) {
   mc_handle *h = mc_lcache_test(L, idx);
@@ -111,9 +190,13 @@ static mc_handle *adopt(lua_State *L, mc_method *m, int self, int idx,
   m->caches++;
   m->o.maxsize = h->core->c.maxsize;
   m->o.policy = h->core->c.policy;
-  lua_pushvalue(L, self);
-  lua_pushvalue(L, idx);
-  lua_rawset(L, objs);
+  if (m->o.store == MC_STORE_OBJECT && lua_type(L, self) == LUA_TTABLE)
+    objstore_put(L, m, self, idx, midx);
+  else {
+    lua_pushvalue(L, self);
+    lua_pushvalue(L, idx);
+    lua_rawset(L, objs);
+  }
   return h;
 }
 
@@ -158,6 +241,27 @@ static int m_call(lua_State *L) {
   return m_lookup(L, m, h, n);
 }
 
+/* Store "object".  Only a table can hold a field: any other self takes
+** m_call and the weak table.  A copy of an object (made with pairs) brings
+** the original's handle along; its owner is not the copy, so the copy gets
+** a cache of its own at its first call. */
+static int m_callobj(lua_State *L) {
+  mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
+  mc_handle *h;
+  int n = lua_gettop(L);
+  if (lua_type(L, 1) != LUA_TTABLE)
+    return m_call(L);
+  h = mc_objstore_get(L, 1, lua_upvalueindex(5), m);
+  if (h == NULL || h->core->closed) {
+    if (h != NULL)
+      lua_pop(L, 1);
+    h = newcache(L, m, lua_upvalueindex(4));
+    m->caches++;
+    objstore_put(L, m, 1, lua_gettop(L), lua_upvalueindex(5));
+  }
+  return m_lookup(L, m, h, n);
+}
+
 /* The key function returned the values after slot 'base': it must be one
 ** (a forgotten return gives none: not a key shared by every call). */
 static void checkkey(lua_State *L, int base, const char *fname) {
@@ -179,13 +283,15 @@ static void callkey(lua_State *L, int first, int last, lua_KContext ctx,
 }
 
 static int m_keyed(lua_State *L, int status, lua_KContext ctx) {
+  mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
   (void)status;
   checkkey(L, (int)ctx, NULL);
-  return m_call(L);  /* the key is one more argument (MC_KEYFIRST) */
+  /* the key is one more argument (MC_KEYFIRST) */
+  return m->o.store == MC_STORE_OBJECT ? m_callobj(L) : m_call(L);
 }
 
 /* A method or function with option key: the key function's result is the
-** key; then as m_call. */
+** key; then as m_call (or m_callobj). */
 static int m_keycall(lua_State *L) {
   mc_method *m = (mc_method *)lua_touserdata(L, lua_upvalueindex(1));
   int n = lua_gettop(L);
@@ -235,6 +341,14 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
                 "cache: bound it with maxsize");
   if (self)
     mc_lbudget_new(L, m, 3);
+  if (!self && m->o.store != MC_STORE_WEAK)
+    mc_argerror(L, 2, fname, "option 'store' is for methods: a cached "
+                "function has one cache");
+  if (m->o.store == MC_STORE_OBJECT) {
+    mc_pushweak(L, 'v');
+    lua_setiuservalue(L, 3, MC_METHOD_UV_LIST);
+    m->listmax = 64;  /* renewlist's smallest */
+  }
   if (self) {
     lua_createtable(L, 0, 0);
     lua_createtable(L, 0, 1);
@@ -257,7 +371,8 @@ static int newmethod(lua_State *L, int self, int factory, const char *fname) {
     lua_pushnil(L);
   if (m->keyed)
     lua_rawgeti(L, 4, MC_OPT_KEY);  /* upvalue 7 */
-  lua_pushcclosure(L, m->keyed ? m_keycall : m_call,
+  lua_pushcclosure(L, m->keyed ? m_keycall :
+                      m->o.store == MC_STORE_OBJECT ? m_callobj : m_call,
                    m->keyed ? 7 : m->o.coalesce ? 6 : 5);
   mc_lstats_register(L);
   return 1;
@@ -281,7 +396,7 @@ int mc_lmethod_decorate(lua_State *L) {
 static mc_method *tomethod(lua_State *L, int idx) {
   mc_method *m;
   lua_CFunction f = lua_tocfunction(L, idx);
-  if (f != m_call && f != m_keycall)
+  if (f != m_call && f != m_keycall && f != m_callobj)
     return NULL;
   lua_getupvalue(L, idx, 1);
   m = (mc_method *)lua_touserdata(L, -1);
@@ -322,18 +437,58 @@ static mc_method *checkfn(lua_State *L, const char *fname) {
   return m;
 }
 
+/* Pushes (at 4) a new sequence of every cache of the method at 1: the
+** values of upvalue 2 (at 3) and of the list of store "object"; returns
+** their count. */
+static lua_Integer allcaches(lua_State *L, mc_method *m) {
+  lua_Integer n = 0;
+  lua_newtable(L);
+  lua_pushvalue(L, 3);
+  if (m->o.store == MC_STORE_OBJECT) {
+    lua_getupvalue(L, 1, 5);
+    lua_getiuservalue(L, -1, MC_METHOD_UV_LIST);
+    lua_remove(L, -2);
+  }
+  while (lua_gettop(L) > 4) {  /* each table of caches, from the top */
+    lua_pushnil(L);
+    while (lua_next(L, -2))
+      lua_rawseti(L, 4, ++n);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
 static void setint(lua_State *L, const char *k, long long v) {
   lua_pushinteger(L, (lua_Integer)v);
   lua_setfield(L, -2, k);
 }
 
 
-/* The cache of 'obj' (argument 2) for method at 1, or NULL; pushes it. */
+/* Store "object": pushes the cache that the table at 2 holds for the
+** method at 1 and returns it; or pushes nil and returns NULL. */
+static mc_handle *pushobjstore(lua_State *L, mc_method *m) {
+  mc_handle *h;
+  lua_getupvalue(L, 1, 5);  /* the private key */
+  h = mc_objstore_get(L, 2, lua_gettop(L), m);
+  if (h == NULL)
+    lua_pushnil(L);
+  lua_remove(L, -2);
+  return h;
+}
+
+/* Whether the object at 2 of the method 'm' keeps its cache in a field. */
+#define inobject(L, m) \
+  ((m)->o.store == MC_STORE_OBJECT && lua_type(L, 2) == LUA_TTABLE)
+
+/* The cache of 'obj' (argument 2) for method at 1, or NULL; pushes it
+** (or, for NULL, whatever). */
 static mc_handle *objcache(lua_State *L, mc_method *m) {
   if (!m->self) {
     lua_pushvalue(L, 3);
     return (mc_handle *)lua_touserdata(L, -1);
   }
+  if (inobject(L, m))
+    return pushobjstore(L, m);
   lua_pushvalue(L, 2);
   lua_rawget(L, 3);
   return mc_lcache_test(L, -1);
@@ -368,11 +523,13 @@ static int l_info(lua_State *L) {
     long long currsize = 0, instances = 0, size, collected;
     mc_budget *b = m->budget;
     /* the walk marks the cores it sees; cores made meanwhile (by a
-    ** finalizer) are marked when made */
+    ** finalizer run by allcaches' allocations) are marked when made */
     unsigned stamp = ++b->stamp;
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      mc_handle *h = mc_lcache_test(L, -1);
+    lua_Integer i, n = allcaches(L, m);
+    for (i = 1; i <= n; i++) {
+      mc_handle *h;
+      lua_rawgeti(L, 4, i);
+      h = mc_lcache_test(L, -1);
       if (h != NULL && !h->core->closed) {
         mc_lcache_count(h);  /* purges the dead */
         currsize += h->core->c.currsize;
@@ -411,17 +568,12 @@ static int l_clear(lua_State *L) {
   m = checkfn(L, "clear");
   if (!lua_isnil(L, 2) || !m->self) {
     if (objcache(L, m) != NULL)
-      mc_op_clear(L, 4);
+      mc_op_clear(L, lua_gettop(L));
     return 0;
   }
   /* a list first: on_evict may call the method and add objects */
   {
-    lua_Integer n = 0, i;
-    lua_newtable(L);
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-      lua_rawseti(L, 4, ++n);
-    }
+    lua_Integer i, n = allcaches(L, m);
     for (i = 1; i <= n; i++) {
       lua_rawgeti(L, 4, i);
       if (mc_lcache_test(L, -1) != NULL)
@@ -451,13 +603,17 @@ static int l_clear(lua_State *L) {
 ** (function) and returns it; NULL (and nil pushed) if there is none. */
 static mc_handle *pushcache(lua_State *L, mc_method *m) {
   mc_handle *h;
-  lua_getupvalue(L, 1, 2);
-  if (m->self) {
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
-    lua_remove(L, -2);
+  if (m->self && inobject(L, m))
+    h = pushobjstore(L, m);
+  else {
+    lua_getupvalue(L, 1, 2);
+    if (m->self) {
+      lua_pushvalue(L, 2);
+      lua_rawget(L, -2);
+      lua_remove(L, -2);
+    }
+    h = mc_lcache_test(L, -1);
   }
-  h = mc_lcache_test(L, -1);
   if (h != NULL && h->core->closed) {
     lua_pop(L, 1);
     lua_pushnil(L);

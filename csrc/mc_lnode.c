@@ -107,6 +107,13 @@ static mc_node *newnode(lua_State *L, mc_lcore *lc, int hidx, int i,
   ** entries' side (mc_lnode_push) cannot */
   lua_pushvalue(L, ttab);
   lua_rawsetp(L, ttab - 1, n);                          /* nodes[n] = T */
+  /* the root is a plain table until its first object key: a weak table
+  ** costs every collection a second traversal, in the atomic phase, and
+  ** most caches never hold an object key (docs/DESIGN.md, section 1) */
+  if (lua_getmetatable(L, ptab))
+    lua_pop(L, 1);
+  else
+    mc_setweak(L, ptab, 'k');
   lua_pushvalue(L, i);
   lua_pushvalue(L, ttab);
   lua_rawset(L, ptab);                                  /* P[o] = T */

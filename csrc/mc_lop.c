@@ -793,7 +793,7 @@ void mc_op_clear(lua_State *L, int hidx) {
     now = getnow(L, lc, hidx, "clear");
   luaL_checkstack(L, 6, NULL);
   notices_init(L, lc, &pd);
-  mc_pushweak(L, 'k');                                  /* the new root */
+  lua_createtable(L, 0, 0);                             /* the new root */
   root = lua_gettop(L);
   hold = mc_op_hold(L, hidx);
   if (pd.idx != 0)

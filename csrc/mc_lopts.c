@@ -86,7 +86,7 @@ long long mc_checksize(lua_State *L, int idx, int arg, const char *fname,
 ** The options table
 ** ======================================================= */
 
-enum { K_POLICY, K_SIZE, K_SECONDS, K_FUNC, K_BOOL, K_INT };
+enum { K_POLICY, K_SIZE, K_SECONDS, K_FUNC, K_BOOL, K_INT, K_STORE };
 
 typedef struct optdef {
   const char *name;
@@ -110,6 +110,7 @@ static const optdef optdefs[] = {
   {"coalesce", K_BOOL, 1, 1},
   {"seed", K_INT, 0, 0},
   {"key", K_FUNC, 1, MC_OPT_KEY},
+  {"store", K_STORE, 1, 0},
   {NULL, 0, 0, 0}
 };
 
@@ -123,6 +124,7 @@ void mc_opts_init(mc_opts *o, int policy) {
   o->seed = 0;
   o->coalesce = 0;
   o->total = -1;
+  o->store = MC_STORE_WEAK;
 }
 
 static const optdef *findopt(lua_State *L, int kidx, int where) {
@@ -169,6 +171,21 @@ static void readone(lua_State *L, const optdef *d, int fns, int arg,
       if (names[i] == NULL)
         mc_argerror(L, arg, fname, "unknown policy '%s'", lua_tostring(L, -1));
       o->policy = i;
+      break;
+    }
+    case K_STORE: {  /* in the order of MC_STORE_* */
+      static const char *const names[] = { "weak", "object", NULL };
+      int i;
+      if (t != LUA_TSTRING)
+        mc_argerror(L, arg, fname, "option 'store' must be a string, got %s",
+                    luaL_typename(L, -1));
+      for (i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], lua_tostring(L, -1)) == 0)
+          break;
+      if (names[i] == NULL)
+        mc_argerror(L, arg, fname, "option 'store' must be 'weak' or "
+                    "'object', got '%s'", lua_tostring(L, -1));
+      o->store = i;
       break;
     }
     case K_SIZE:

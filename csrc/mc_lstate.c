@@ -27,8 +27,14 @@ mc_state *mc_state_get(lua_State *L) {
 
 void mc_pushweak(lua_State *L, int mode) {
   lua_createtable(L, 0, 0);
+  mc_setweak(L, -1, mode);
+}
+
+/* Raw: allocates nothing, so it may run where a core pointer is held. */
+void mc_setweak(lua_State *L, int idx, int mode) {
+  idx = lua_absindex(L, idx);
   lua_rawgetp(L, LUA_REGISTRYINDEX, mode == 'k' ? &weakk_key : &weakv_key);
-  lua_setmetatable(L, -2);
+  lua_setmetatable(L, idx);
 }
 
 static int state_gc(lua_State *L) {

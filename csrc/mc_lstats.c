@@ -76,6 +76,15 @@ static void addcache(methodcache_stat *s, mc_handle *h) {
   s->bytes += c->bytes;
 }
 
+/* Adds every cache handle that is a value of the table on top. */
+static void addcaches(lua_State *L, methodcache_stat *s) {
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    addcache(s, (mc_handle *)lua_touserdata(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
 /* Fills 's' for the cached method or function at 'f'; pushes its name (or
 ** nil), which keeps s->name valid. */
 static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
@@ -107,15 +116,16 @@ static void fill(lua_State *L, int f, methodcache_stat *s, lua_Debug *ar) {
   }
   else
     lua_pop(L, 1);
-  /* the caches: every value of a method's table is a handle (m_call puts
-  ** nothing else there), so no luaL_testudata, which may allocate */
+  /* the caches: every value of a method's table, and of its list for
+  ** store "object", is a handle (m_call and m_callobj put nothing else
+  ** there), so no luaL_testudata, which may allocate */
   lua_getupvalue(L, f, 2);
   if (m->self) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      addcache(s, (mc_handle *)lua_touserdata(L, -1));
-      lua_pop(L, 1);
-    }
+    addcaches(L, s);
+    lua_getupvalue(L, f, 5);
+    if (lua_getiuservalue(L, -1, MC_METHOD_UV_LIST) == LUA_TTABLE)
+      addcaches(L, s);
+    lua_pop(L, 2);
     s->collected = m->budget->collected;  /* counted by their __gc */
   }
   else {

@@ -54,6 +54,7 @@ MC_HIDDEN_BEGIN
 #define MC_UV_NODES  3  /* weak values: node address -> node table, or nil */
 #define MC_UV_OPTS   4  /* option functions, by the MC_OPT_* index */
 #define MC_NUV       4
+#define MC_UV_OWNER  5  /* store "object" only: the table it belongs to */
 
 enum { MC_OPT_TIMER = 1, MC_OPT_GETSIZEOF, MC_OPT_ONEVICT, MC_OPT_TTU,
        MC_OPT_KEY };
@@ -88,6 +89,7 @@ typedef struct mc_state {
 mc_state *mc_state_get(lua_State *L);
 void mc_state_open(lua_State *L);
 void mc_pushweak(lua_State *L, int mode);   /* a new table, mode 'k' or 'v' */
+void mc_setweak(lua_State *L, int idx, int mode);   /* makes a table weak */
 
 /* }====================================================== */
 
@@ -107,7 +109,11 @@ typedef struct mc_opts {
   long long seed;           /* policy rr */
   int coalesce;             /* methods: one computation per key at a time */
   long long total;          /* methods: the budget across objects, or -1 */
+  int store;                /* methods: MC_STORE_WEAK or MC_STORE_OBJECT */
 } mc_opts;
+
+/* Where a method keeps each object's cache (docs/DESIGN.md, section 16). */
+enum { MC_STORE_WEAK, MC_STORE_OBJECT };
 
 /* Where an options table is read: the constructors (lru, ...), or method
 ** and cached, which also take policy, maxsize, ttl and ttu. */
@@ -151,6 +157,10 @@ typedef struct mc_lcore {
 
 typedef struct mc_handle {
   mc_lcore *core;
+  uintptr_t tag;            /* store "object": mc_objstore_tag of the table
+                               whose field holds it, which user value
+                               MC_UV_OWNER keeps alive so that its address
+                               is not reused; else 0 */
 } mc_handle;
 
 /* mc_op_fetch/lookup results besides a count of values */
@@ -218,14 +228,19 @@ typedef struct mc_method {
   int factory;              /* caches come from upvalue 4 */
   int named;                /* user value 1 holds the name */
   int keyed;                /* option key: upvalue 7 is the key function */
+  lua_Integer listed;       /* store "object": slots used in the list */
+  lua_Integer listmax;      /* ... when to squeeze the dead out of it */
   mc_opts o;                /* of every cache; for factories maxsize and
                                policy are the newest cache's */
   mc_budget *budget;        /* methods: shared with the cores (user value
                                2, mc_lbudget.c) */
 } mc_method;
 
-#define MC_METHOD_NUV  2
-#define MC_METHOD_UV_BUDGET  2
+/* User values of a method's userdata: 1 its name (mc_lstats.c) */
+#define MC_METHOD_NUV  3
+#define MC_METHOD_UV_BUDGET  2  /* the block shared with its cores */
+#define MC_METHOD_UV_LIST  3  /* store "object": a weak-valued sequence of
+                                 the caches of tables (mc_lmethod.c) */
 
 void mc_lbudget_new(lua_State *L, mc_method *m, int midx);
 void mc_lbudget_bind(lua_State *L, int midx, int hidx);
@@ -245,6 +260,32 @@ void mc_lbudget_scan(lua_State *L, int live, mc_budget *b, int n);
 ** function gets the slots before it. */
 #define MC_KEYFIRST(m, n)  ((m)->keyed ? (n) : (m)->self ? 2 : 1)
 #define MC_NARGS(m, n)     ((n) - (m)->keyed)
+
+/* Store "object": the tag of the handle of table 'self' for the method
+** 'm': the table's address mixed with the method's, so that no other value
+** than a handle this method made for this table has it by accident. */
+#define mc_objstore_tag(self, m)  ((uintptr_t)(self) ^ (uintptr_t)(m))
+
+/* Store "object": pushes the cache handle that table 'self' (at 'idx')
+** holds in its private field, under the method's userdata (at 'key'), and
+** returns it, if the method 'm' made it for this very table; else pushes
+** nothing and returns NULL (no field, another value there, or a handle that
+** a copy of another object brought along: the caller makes the table a
+** cache of its own).  Any Lua code can write the field: a userdata is read
+** only if it has the size of a handle, and used only if it has the tag.
+** Raw calls only: no metamethod, no allocation, so the hit path may use it. */
+MC_INLINE mc_handle *mc_objstore_get(lua_State *L, int idx, int key,
+                                     const mc_method *m) {
+  mc_handle *h;
+  lua_pushvalue(L, key);
+  if (lua_rawget(L, idx) == LUA_TUSERDATA &&
+      lua_rawlen(L, -1) == sizeof(mc_handle) &&
+      (h = (mc_handle *)lua_touserdata(L, -1))->tag ==
+          mc_objstore_tag(lua_topointer(L, idx), m))
+    return h;
+  lua_pop(L, 1);
+  return NULL;
+}
 
 void mc_lstats_open(lua_State *L);
 void mc_lstats_register(lua_State *L);

@@ -207,7 +207,7 @@
 -- `method` and `cached` also take `"fast"`: hits run as
 -- Lua bytecode, recency is approximate (two generations per object, see the
 -- README), only `maxsize` is taken (`bad argument #2 to 'method' (policy
--- 'fast' does not support option 'on_evict')`; so for `key`), and `info`
+-- 'fast' does not support option 'on_evict')`; so for `key` and `store`), and `info`
 -- counts hits per method only.
 -- @field maxsize entries per cache (default 128), a non-negative integer;
 -- with `getsizeof`, the bound of the total weight
@@ -247,6 +247,21 @@
 -- computes a key, the other coroutines that miss on it wait and get the same
 -- results, or raise the same error (see `coalesce`).  Calls that cannot yield
 -- compute as without it.
+-- @field store where `method` keeps each object's cache (`method` only):
+-- `"weak"` (default), a weak-keyed table of the method, object -> cache; or
+-- `"object"`: a table object holds its cache in a private field of its own,
+-- so that the collector reaches it in one pass (full collections stay linear
+-- on chains and trees of objects built through cached methods, where the
+-- weak table needs one pass per link).  `next`/`pairs` then show one extra key
+-- per method, a userdata whose metatable's `__name` is
+-- `"methodcache.method"`: serializers must skip it; a copy made with `pairs`
+-- gets a cache of its own at its first call (until then it holds the
+-- original's, and the original with it).  Any other `self` (userdata,
+-- function, coroutine) uses the weak table.  It goes with `total`, `key`,
+-- `coalesce` and `wrap`, `refresh`, `delete`, `info` as the weak store does;
+-- policy `"fast"` refuses it (`bad argument #2 to 'method' (policy 'fast'
+-- does not support option 'store')`).  `bad argument #2 to 'method'
+-- (option 'store' must be 'weak' or 'object', got 'x')`.
 
 --- Caches usable on their own.
 -- Every constructor returns a `Cache`; they differ in what they evict

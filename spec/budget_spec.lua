@@ -12,6 +12,8 @@ local Model = require("spec.support.budget_model")
 
 local full_gc = H.full_gc
 local MODES = { "incremental", "generational" }
+-- where the method keeps each object's cache: the budget's rules hold for both
+local STORES = { "weak", "object" }
 
 local function check_budget(f, where)
   local ok, why = methodcache._budget(f)
@@ -104,7 +106,8 @@ describe("option total", function()
     for round = 1, 4 do
       local r = H.rng(seed + round)
       local maxsize, total = 2 + r(4), 3 + r(12)
-      local C = class({ maxsize = maxsize, total = total })
+      local store = STORES[round % 2 + 1]
+      local C = class({ maxsize = maxsize, total = total, store = store })
       local model = Model.new({ maxsize = maxsize, total = total })
       local objs = {}
       for i = 1, 6 do objs[i] = C.new() end
@@ -114,8 +117,9 @@ describe("option total", function()
         assert.are.equal(k * 10, o:m(k))
         local hit = model:call(o, k, k * 10)
         if hit ~= (C.calls == calls) then
-          error(("seed %d round %d step %d: the cache %s, the model %s"):format(seed, round,
-                step, C.calls == calls and "hit" or "missed", hit and "hit" or "missed"))
+          error(("seed %d round %d (store %s) step %d: the cache %s, the model %s"):format(
+                seed, round, store, step, C.calls == calls and "hit" or "missed",
+                hit and "hit" or "missed"))
         end
       end
       for _, o in ipairs(objs) do
@@ -127,23 +131,25 @@ describe("option total", function()
   end)
 
   it("gives on_evict the key, value and reason size of another object's entry", function()
-    local notices = {}
-    local C = class({ maxsize = 4, total = 3, on_evict = function(k, v, reason)
-      notices[#notices + 1] = { k, v, reason }
-    end }, function(k) return { k } end)
-    local model = Model.new({ maxsize = 4, total = 3 })
-    local objs = { C.new(), C.new(), C.new() }
-    local r = H.rng(3)
-    for _ = 1, 500 do
-      local o, k = objs[r(3)], r(5)
-      local v = o:m(k)
-      assert.are.equal(k, v[1])
-      model:call(o, k, k)
-    end
-    assert.are.equal(#model.notices, #notices)
-    for i, n in ipairs(notices) do
-      assert.are.same({ model.notices[i][1], model.notices[i][1], "size" },
-                      { n[1], n[2][1], n[3] })
+    for _, store in ipairs(STORES) do
+      local notices = {}
+      local C = class({ maxsize = 4, total = 3, store = store, on_evict = function(k, v, reason)
+        notices[#notices + 1] = { k, v, reason }
+      end }, function(k) return { k } end)
+      local model = Model.new({ maxsize = 4, total = 3 })
+      local objs = { C.new(), C.new(), C.new() }
+      local r = H.rng(3)
+      for _ = 1, 500 do
+        local o, k = objs[r(3)], r(5)
+        local v = o:m(k)
+        assert.are.equal(k, v[1])
+        model:call(o, k, k)
+      end
+      assert.are.equal(#model.notices, #notices)
+      for i, n in ipairs(notices) do
+        assert.are.same({ model.notices[i][1], model.notices[i][1], "size" },
+                        { n[1], n[2][1], n[3] })
+      end
     end
   end)
 
@@ -270,113 +276,119 @@ describe("the sum of a budget", function()
     return weak
   end
 
-  each_mode("equals the entries of the objects alive after collectgarbage()", function()
-    local C = class({ maxsize = 8, total = 1000 })
-    local keep = {}
-    for i = 1, 10 do keep[i] = C.new(); keep[i]:m(1); keep[i]:m(2) end
-    fill(C, 100, 3)
-    collectgarbage()
-    local i = methodcache.info(C.m)
-    assert.are.same({ 20, 20, 10 }, { i.size, i.currsize, i.instances })
-    check_budget(C.m)
-  end)
-
-  each_mode("equals the entries of the objects alive after every collectgarbage('step')",
-    function(mode)
-      -- small steps (2^2 bytes of work each), so that one ends between the
-      -- collection that finds the objects dead and their caches' finalizers
-      if mode == "incremental" then collectgarbage("incremental", 100, 100, 2) end
-      local C = class({ maxsize = 8, total = 1000 })
+  for _, store in ipairs(STORES) do
+    each_mode("equals the entries of the objects alive after collectgarbage()"
+              .. " (store " .. store .. ")", function()
+      local C = class({ store = store, maxsize = 8, total = 1000 })
       local keep = {}
-      for i = 1, 5 do keep[i] = C.new(); keep[i]:m(1) end
-      collectgarbage("stop")  -- they all die in the cycle that the steps make
-      local weak = fill(C, 200, 4)
-      -- a finalizer of an object that dies with them runs before their
-      -- caches' finalizers (Lua runs them in the reverse order of marking):
-      -- what info says there must not count the dead objects' entries
-      local gap, fin = 0, 0
-      setmetatable({}, { __gc = function()
-        fin = fin + 1
-        local n = held(C.m)
-        local i = methodcache.info(C.m)
-        assert(i.currsize == i.size and i.size == 5 + 4 * (i.instances - 5),
-               "inside a finalizer: size " .. i.size .. ", currsize " .. i.currsize)
-        gap = math.max(gap, n - i.size)
-      end })
-      collectgarbage("restart")
-      local steps, cycles = 0, 0
-      repeat
-        collectgarbage("stop")
-        local n = held(C.m)
-        local i = methodcache.info(C.m)
-        gap = math.max(gap, n - i.size)
-        assert.are.equal(i.currsize, i.size, "step " .. steps)
-        assert.are.equal(5 + 4 * (i.instances - 5), i.size, "step " .. steps)
-        check_budget(C.m, "step " .. steps)
-        collectgarbage("restart")
-        -- bounded by cycles, not steps: a step's work is fixed, so a big
-        -- heap (every spec in one process, as check-asan runs them) takes
-        -- many more steps per cycle
-        if collectgarbage("step") then cycles = cycles + 1 end
-        steps = steps + 1
-      until fin == 1 and next(weak) == nil and methodcache.info(C.m).instances == 5
-        or cycles > 10
-      assert.is_true(cycles <= 10, "the objects were never collected")
-      assert.are.equal(5, methodcache.info(C.m).size)
-      assert.are.equal(1, fin)
-      assert.is_true(gap > 0, "the dead objects' caches were finalized first")
-    end)
-
-  each_mode("takes a dead object's entries, before its finalizer ran, before a live one's",
-    function()
-      local C = class({ maxsize = 8, total = 20 })
-      local keep = C.new()
-      for k = 1, 4 do keep:m(k) end  -- the least recent entries of all
-      local fin, early = 0, nil
-      -- the objects of fill() die in the same cycle as this sentinel, made
-      -- after their caches: Lua runs finalizers in the reverse order of
-      -- their marking, so theirs have not run when this one runs
-      do
-        fill(C, 4, 4)                 -- 16 entries, more recent than keep's
-        setmetatable({}, { __gc = function()
-          fin = fin + 1
-          early = held(C.m) == 20
-          for k = 5, 8 do keep:m(k) end  -- full: must not evict keep's
-          assert(methodcache.info(C.m, keep).currsize == 8, "keep lost entries")
-        end })
-      end
-      full_gc()
-      assert.are.equal(1, fin)
-      assert.is_true(early, "the caches' finalizers ran before the sentinel's")
-      assert.are.equal(8, methodcache.info(C.m).size)
+      for i = 1, 10 do keep[i] = C.new(); keep[i]:m(1); keep[i]:m(2) end
+      fill(C, 100, 3)
+      collectgarbage()
+      local i = methodcache.info(C.m)
+      assert.are.same({ 20, 20, 10 }, { i.size, i.currsize, i.instances })
       check_budget(C.m)
     end)
 
-  each_mode("counts an object revived by its finalizer once it is used again", function()
-    local C = class({ maxsize = 8, total = 30 })
-    local revived
-    local R = setmetatable({}, { __index = C })
-    R.__index = R
-    R.__gc = function(self) revived = self end
-    do
-      local o = setmetatable({}, R)
-      for k = 1, 3 do o:m(k) end
-    end
-    full_gc()
-    assert.is_table(revived)
-    for k = 1, 5 do revived:m(k) end
-    local i = methodcache.info(C.m)
-    assert.are.equal(i.currsize, i.size)
-    assert.are.equal(methodcache.info(C.m, revived).currsize, i.size)
-    check_budget(C.m)
-    for _ = 1, 40 do C.new():m(1) end  -- the others push it out
-    check_budget(C.m)
-    assert(methodcache.info(C.m).size <= 30)
-    revived = nil -- luacheck: ignore (the object must die)
-    full_gc()
-    i = methodcache.info(C.m)
-    assert.are.same({ 0, 0 }, { i.size, i.currsize })
-  end)
+    each_mode("equals the entries of the objects alive after every collectgarbage('step')"
+              .. " (store " .. store .. ")",
+      function(mode)
+        -- small steps (2^2 bytes of work each), so that one ends between the
+        -- collection that finds the objects dead and their caches' finalizers
+        if mode == "incremental" then collectgarbage("incremental", 100, 100, 2) end
+        local C = class({ store = store, maxsize = 8, total = 1000 })
+        local keep = {}
+        for i = 1, 5 do keep[i] = C.new(); keep[i]:m(1) end
+        collectgarbage("stop")  -- they all die in the cycle that the steps make
+        local weak = fill(C, 200, 4)
+        -- a finalizer of an object that dies with them runs before their
+        -- caches' finalizers (Lua runs them in the reverse order of marking):
+        -- what info says there must not count the dead objects' entries
+        local gap, fin = 0, 0
+        setmetatable({}, { __gc = function()
+          fin = fin + 1
+          local n = held(C.m)
+          local i = methodcache.info(C.m)
+          assert(i.currsize == i.size and i.size == 5 + 4 * (i.instances - 5),
+                 "inside a finalizer: size " .. i.size .. ", currsize " .. i.currsize)
+          gap = math.max(gap, n - i.size)
+        end })
+        collectgarbage("restart")
+        local steps, cycles = 0, 0
+        repeat
+          collectgarbage("stop")
+          local n = held(C.m)
+          local i = methodcache.info(C.m)
+          gap = math.max(gap, n - i.size)
+          assert.are.equal(i.currsize, i.size, "step " .. steps)
+          assert.are.equal(5 + 4 * (i.instances - 5), i.size, "step " .. steps)
+          check_budget(C.m, "step " .. steps)
+          collectgarbage("restart")
+          -- bounded by cycles, not steps: a step's work is fixed, so a big
+          -- heap (every spec in one process, as check-asan runs them) takes
+          -- many more steps per cycle
+          if collectgarbage("step") then cycles = cycles + 1 end
+          steps = steps + 1
+        until fin == 1 and next(weak) == nil and methodcache.info(C.m).instances == 5
+          or cycles > 10
+        assert.is_true(cycles <= 10, "the objects were never collected")
+        assert.are.equal(5, methodcache.info(C.m).size)
+        assert.are.equal(1, fin)
+        assert.is_true(gap > 0, "the dead objects' caches were finalized first")
+      end)
+
+    each_mode("takes a dead object's entries, before its finalizer ran, before a live one's"
+              .. " (store " .. store .. ")",
+      function()
+        local C = class({ store = store, maxsize = 8, total = 20 })
+        local keep = C.new()
+        for k = 1, 4 do keep:m(k) end  -- the least recent entries of all
+        local fin, early = 0, nil
+        -- the objects of fill() die in the same cycle as this sentinel, made
+        -- after their caches: Lua runs finalizers in the reverse order of
+        -- their marking, so theirs have not run when this one runs
+        do
+          fill(C, 4, 4)                 -- 16 entries, more recent than keep's
+          setmetatable({}, { __gc = function()
+            fin = fin + 1
+            early = held(C.m) == 20
+            for k = 5, 8 do keep:m(k) end  -- full: must not evict keep's
+            assert(methodcache.info(C.m, keep).currsize == 8, "keep lost entries")
+          end })
+        end
+        full_gc()
+        assert.are.equal(1, fin)
+        assert.is_true(early, "the caches' finalizers ran before the sentinel's")
+        assert.are.equal(8, methodcache.info(C.m).size)
+        check_budget(C.m)
+      end)
+
+    each_mode("counts an object revived by its finalizer once it is used again"
+              .. " (store " .. store .. ")", function()
+      local C = class({ store = store, maxsize = 8, total = 30 })
+      local revived
+      local R = setmetatable({}, { __index = C })
+      R.__index = R
+      R.__gc = function(self) revived = self end
+      do
+        local o = setmetatable({}, R)
+        for k = 1, 3 do o:m(k) end
+      end
+      full_gc()
+      assert.is_table(revived)
+      for k = 1, 5 do revived:m(k) end
+      local i = methodcache.info(C.m)
+      assert.are.equal(i.currsize, i.size)
+      assert.are.equal(methodcache.info(C.m, revived).currsize, i.size)
+      check_budget(C.m)
+      for _ = 1, 40 do C.new():m(1) end  -- the others push it out
+      check_budget(C.m)
+      assert(methodcache.info(C.m).size <= 30)
+      revived = nil -- luacheck: ignore (the object must die)
+      full_gc()
+      i = methodcache.info(C.m)
+      assert.are.same({ 0, 0 }, { i.size, i.currsize })
+    end)
+  end
 end)
 
 describe("info(f).collected", function()
@@ -477,11 +489,11 @@ end)
 -- every 500 calls, with the collector stopped, info(f).size must be the
 -- entries of the objects still alive, the pool and the dropped ones the
 -- collector has not found dead yet.
-local function churn(nobj, mode, seed, weighted)
+local function churn(nobj, mode, seed, weighted, store)
   local r = H.rng(seed)
   local total = weighted and 200 or 64
   local notices, wrong = 0, 0
-  local C = class({ maxsize = 6, total = total,
+  local C = class({ maxsize = 6, total = total, store = store,
                     getsizeof = weighted and function(v) return v % 7 end or nil,
                     on_evict = function(k, v, reason)
                       notices = notices + 1
@@ -490,7 +502,8 @@ local function churn(nobj, mode, seed, weighted)
   local pool, dropped = {}, setmetatable({}, { __mode = "k" })
   local made, calls = 0, 0
   local function fail(fmt, ...)
-    error(("%s seed %d call %d: " .. fmt):format(mode, seed, calls, ...), 2)
+    error(("%s store %s seed %d call %d: " .. fmt):format(mode, store or "weak", seed, calls,
+          ...), 2)
   end
   while made < nobj do
     local i = r(50)
@@ -534,9 +547,20 @@ describe("a budget under random churn", function()
     churn(3000, mode, 2, true)
   end)
 
+  each_mode("stays within total, exact, with 3,000 objects that hold their caches (store "
+            .. "object)", function(mode)
+    churn(3000, mode, 5, false, "object")
+    churn(3000, mode, 6, true, "object")
+  end)
+
   each_mode("stays within total, exact, with 100,000 objects #slow", function(mode)
     churn(100000, mode, 3)
     churn(20000, mode, 4, true)
+  end)
+
+  each_mode("stays within total, exact, with 100,000 objects that hold their caches "
+            .. "(store object) #slow", function(mode)
+    churn(100000, mode, 7, false, "object")
   end)
 end)
 

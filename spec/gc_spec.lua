@@ -493,3 +493,40 @@ for _, mode in ipairs({ "incremental", "generational" }) do
     end)
   end)
 end
+
+describe("the root table of a cache", function()
+  -- user value 1 of the handle (MC_UV_ROOT in csrc/mc_lua.h)
+  local function root_mode(c)
+    local mt = getmetatable(debug.getuservalue(c, 1))
+    return mt and mt.__mode
+  end
+
+  it("is a plain table while no key has an object, and weak-keyed from the first one on",
+    function()
+      local c = methodcache.lru(8)
+      c:set("a", {})
+      c:set(1, function() end)
+      assert.is_nil(root_mode(c), "no object key: no weak table for the collector")
+      local key = {}
+      c:set(key, 1)
+      assert.are.equal("k", root_mode(c))
+      c:delete(key)
+      assert.are.equal("k", root_mode(c))
+      c:clear()
+      assert.is_nil(root_mode(c), "a clear starts a plain root again")
+    end)
+
+  for _, mode in ipairs({ "incremental", "generational" }) do
+    it("never keeps an object key alive once it has one (" .. mode .. ")", function()
+      collectgarbage(mode)
+      local c = methodcache.lru(8)
+      c:set("a", 1)
+      local watch = weak()
+      local function add() local k = {}; watch[1] = k; c:set(k, k) end
+      add()
+      full_gc()
+      collectgarbage("incremental")
+      assert.is_nil(watch[1])
+    end)
+  end
+end)

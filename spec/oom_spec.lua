@@ -326,3 +326,58 @@ describe("a cached method out of memory", function()
     end)
   end
 end)
+
+describe("a method with store = 'object' out of memory", function()
+  -- each run: hits and misses on long-lived objects, 5 objects that live for one call
+  -- (the list of caches is renewed every few runs), a copy, info and clear
+  local function make()
+    local f = { objs = {} }
+    local Class = {}
+    Class.__index = Class
+    Class.m = methodcache.method(function(self, a) return a, { self, a } end,
+      { store = "object", maxsize = 4 })
+    f.Class = Class
+    for i = 1, 3 do f.objs[i] = setmetatable({ id = i }, Class) end
+    f.fn = function() end  -- a self that is not a table: the weak table
+    return f
+  end
+
+  local function work(f)
+    for i, o in ipairs(f.objs) do
+      o:m(i)
+      o:m({ i })
+    end
+    f.Class.m(f.fn, 1)
+    for i = 1, 5 do setmetatable({}, f.Class):m(i) end
+    local copy = setmetatable({}, f.Class)
+    for k, v in pairs(f.objs[1]) do copy[k] = v end
+    copy:m(1)
+    methodcache.info(f.Class.m)
+    methodcache.clear(f.Class.m, f.objs[2])
+  end
+
+  local function check(f)
+    local m = f.Class.m
+    for i, o in ipairs(f.objs) do
+      local x, t = o:m(i)
+      assert(x == i and t[1] == o and t[2] == i, "a cached method gives back wrong results")
+      local x2, t2 = o:m(i)
+      assert(x2 == x and t2 == t, "a second call does not hit")
+    end
+    local x, t = m(f.fn, 2)
+    assert(x == 2 and t[1] == f.fn)
+    local info = methodcache.info(m)
+    assert.is_true(info.instances >= 4)  -- the 3 objects and the function, at least
+    local sum = 0
+    for _, o in ipairs(f.objs) do sum = sum + methodcache.info(m, o).currsize end
+    assert.is_true(info.currsize >= sum)
+    -- clear(f) clears every cache, which makes a root table each: its allocations grow
+    -- with the caches of dead objects not collected yet, so it runs here, unrefused
+    methodcache.clear(m)
+    assert.are.equal(0, methodcache.info(m).currsize)
+  end
+
+  it("ends every failed call in 'not enough memory' and stays consistent #slow", function()
+    runs_out_of_memory(make, work, check)
+  end)
+end)

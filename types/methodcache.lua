@@ -11,6 +11,7 @@
 ---approximate recency, `maxsize` the only other option).
 ---@alias methodcache.MethodPolicy methodcache.Policy|"fast"
 ---@alias methodcache.Reason "size"|"expired"|"deleted"|"cleared"
+---@alias methodcache.Store "weak"|"object"
 
 ---The options a cache constructor takes.
 ---@class methodcache.CacheOptions
@@ -30,6 +31,7 @@
 ---@field coalesce? boolean one computation per key across coroutines; waiters get its results
 ---@field key? fun(...): any the arguments after `self` (all, for `cached`) to the one key value
 ---@field total? integer `method`, policy "lru" only: bound of all objects' entries together
+---@field store? methodcache.Store `method` only: "weak" (default); "object": a field of self
 
 ---What `methodcache.info` returns.
 ---@class methodcache.Info

@@ -13,6 +13,30 @@ function M.full_gc()
   collectgarbage()
 end
 
+--- A table with weak values, to watch objects be collected.
+function M.weak()
+  return setmetatable({}, { __mode = "v" })
+end
+
+--- The number of keys of t.
+function M.count(t)
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n
+end
+
+--- A fresh class C whose method C.m (methodcache.method with opts) counts its
+-- calls in C.calls and gives the results of body(self, ...).
+function M.counting_class(body, opts)
+  local C = { calls = 0 }
+  C.__index = C
+  C.m = require("methodcache").method(function(self, ...)
+    C.calls = C.calls + 1
+    return body(self, ...)
+  end, opts)
+  return C
+end
+
 --- The message of the error that f(...) must raise, as a string.
 function M.errmsg(f, ...)
   local ok, err = pcall(f, ...)
