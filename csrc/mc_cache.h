@@ -319,6 +319,12 @@ static inline uint64_t mc_load8(const unsigned char *p) {
   return w;
 }
 
+static inline uint16_t mc_load2(const unsigned char *p) {
+  uint16_t w;
+  memcpy(&w, p, 2);
+  return w;
+}
+
 static inline uint32_t mc_load4(const unsigned char *p) {
   uint32_t w;
   memcpy(&w, p, 4);
@@ -334,15 +340,21 @@ static inline mc_entry *mc_cache_find(mc_cache *c, const void *key,
   for (e = c->buckets[h & (c->nbuckets - 1)]; e != NULL; e = e->hnext) {
     if (e->hash == h && e->keylen == len) {
       /* no call of memcmp for the keys of most calls (one number: 2 to 9
-      ** bytes; a short string) */
-      if (len >= 8 && len <= 16) {
-        if (mc_load8(e->key) == mc_load8(k) &&
-            mc_load8(e->key + len - 8) == mc_load8(k + len - 8))
+      ** bytes; a short string): overlapping loads cover every byte */
+      if (len < 4) {  /* 2 and 3: an integer below 2^15 in magnitude */
+        if (len >= 2 ? mc_load2(e->key) == mc_load2(k) &&
+                       e->key[len - 1] == k[len - 1]
+                     : len == 0 || e->key[0] == k[0])
           return e;
       }
-      else if (len >= 4 && len < 8) {
+      else if (len < 8) {
         if (mc_load4(e->key) == mc_load4(k) &&
             mc_load4(e->key + len - 4) == mc_load4(k + len - 4))
+          return e;
+      }
+      else if (len <= 16) {
+        if (mc_load8(e->key) == mc_load8(k) &&
+            mc_load8(e->key + len - 8) == mc_load8(k + len - 8))
           return e;
       }
       else if (memcmp(e->key, key, len) == 0)

@@ -77,6 +77,15 @@ static const pooldef pool[] = {
   {K_INT, 1, 0, NULL, 0, 0, 0},
   {K_INT, -1, 0, NULL, 0, 0, 0},
   {K_INT, 2, 0, NULL, 0, 0, 0},
+  /* the edges of the integer's encoded sizes (mc_key_int): 1 to 8 bytes */
+  {K_INT, 127, 0, NULL, 0, 0, 0},
+  {K_INT, -128, 0, NULL, 0, 0, 0},
+  {K_INT, 128, 0, NULL, 0, 0, 0},
+  {K_INT, -32769, 0, NULL, 0, 0, 0},
+  {K_INT, 2147483648LL, 0, NULL, 0, 0, 0},        /* 2^31 */
+  {K_INT, -1099511627777LL, 0, NULL, 0, 0, 0},    /* -2^40 - 1 */
+  {K_INT, 36028797018963967LL, 0, NULL, 0, 0, 0}, /* 2^55 - 1 */
+  {K_INT, 36028797018963968LL, 0, NULL, 0, 0, 0}, /* 2^55 */
   {K_INT, LUA_MININTEGER, 0, NULL, 0, 0, 0},
   {K_INT, LUA_MAXINTEGER, 0, NULL, 0, 0, 0},
   {K_INT, 9007199254740992LL, 0, NULL, 0, 0, 0},  /* 2^53 */
