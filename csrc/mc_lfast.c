@@ -693,8 +693,8 @@ static void pushmake(lua_State *L) {
 
 
 /* The options policy fast cannot honour: an error that names them. */
-static void checkopts(lua_State *L, const mc_opts *o, int arg,
-                      const char *fname) {
+void mc_lfast_checkopts(lua_State *L, const mc_opts *o, int arg,
+                        const char *fname) {
   static const struct { int opt; const char *name; } fns[] = {
     {MC_OPT_ONEVICT, "on_evict"}, {MC_OPT_GETSIZEOF, "getsizeof"},
     {MC_OPT_TIMER, "timer"}, {MC_OPT_KEY, "key"}
@@ -724,7 +724,7 @@ static void checkopts(lua_State *L, const mc_opts *o, int arg,
 void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
                   const char *fname) {
   int arity = -1;
-  checkopts(L, o, arg, fname);
+  mc_lfast_checkopts(L, o, arg, fname);
   luaL_checkstack(L, 8, NULL);
   if (lua_type(L, 1) == LUA_TFUNCTION) {
     lua_Debug ar;

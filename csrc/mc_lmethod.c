@@ -763,6 +763,8 @@ static int l_wrap(lua_State *L) {
     mc_opts o;
     mc_opts_init(&o, MC_LRU);
     mc_opts_read(L, opts, opts, "wrap", MC_FOR_METHOD, &o);
+    if (o.policy == MC_FAST)
+      mc_lfast_checkopts(L, &o, opts, "wrap");
   }
   lua_settop(L, last + (opts != 0));
   luaL_checkstack(L, last + 4, NULL);

@@ -306,6 +306,8 @@ int mc_lstats_visit(lua_State *L, methodcache_stats_fn fn, void *ud);
 enum { MC_FAST_INFO = 1, MC_FAST_CLEAR, MC_FAST_DELETE, MC_FAST_REFRESH,
        MC_FAST_FN, MC_FAST_METHOD, MC_FAST_STATS };
 
+void mc_lfast_checkopts(lua_State *L, const mc_opts *o, int arg,
+                        const char *fname);
 void mc_lfast_new(lua_State *L, const mc_opts *o, int self, int arg,
                   const char *fname);
 int mc_lfast_pushcontrol(lua_State *L, int idx);

@@ -652,5 +652,20 @@ describe("policy fast", function()
       -- typed = false and coalesce = false are the defaults, so they are accepted
       methodcache.method(f, { policy = "fast", typed = false, coalesce = false })
     end)
+
+    it("are refused by wrap in its own name, and the class is left as it was", function()
+      local f = function(_, x) return x end
+      for _, opt in ipairs({ { on_evict = print }, { store = "object" }, { key = f } }) do
+        local name = next(opt)
+        opt.policy = "fast"
+        local C = { m = f, n = f }
+        local ok, e = pcall(methodcache.wrap, C, "m", "n", opt)
+        assert.is_false(ok)
+        assert.are.equal(("bad argument #4 to 'wrap' (policy 'fast' does not support "
+          .. "option '%s')"):format(name), e)
+        assert.are.equal(f, C.m)
+        assert.are.equal(f, C.n)
+      end
+    end)
   end)
 end)
