@@ -46,7 +46,9 @@ void mc_lmethod_checkself(lua_State *L, const char *fname) {
                 "collected: use methodcache.cached for functions of it");
   mc_argerror(L, 1, fname, "self is %s: call the method with ':', as in "
               "obj:%s(...)", t == LUA_TNONE || t == LUA_TNIL ? "nil" :
-              t == LUA_TBOOLEAN ? "a boolean" : "a number", fname);
+              t == LUA_TBOOLEAN ? "a boolean" : "a number",
+              strcmp(fname, "?") == 0 ? "method" : fname);  /* called unnamed,
+                                                  as by pcall(o.m, 5) */
 }
 
 /* Pushes a new cache made from the options; 'fns' is the shared table of

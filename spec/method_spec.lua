@@ -652,6 +652,13 @@ describe("wrong use of a cached method", function()
       "call the method with ':', as in obj:dist(...))", err, 1, true)
   end)
 
+  it("says to use ':' with a placeholder name when the call has no name", function()
+    local ok, err = pcall(P.dist, 5)
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to '?' (self is a number: " ..
+      "call the method with ':', as in obj:method(...))", err)
+  end)
+
   it("says to use ':' when self is a boolean", function()
     local p = setmetatable({}, P)
     local err = error_of(function() local _ = p.dist(true) end)
