@@ -332,9 +332,16 @@ static void freq_bump(mc_cache *c, mc_entry *e) {
 static int arr_reserve(mc_cache *c) {
   if (c->alen == c->acap) {
     size_t n = c->acap ? c->acap * 2 : 8;
-    mc_entry **na = (mc_entry **)mem_realloc(c, c->arr,
-                                             c->acap * sizeof(mc_entry *),
-                                             n * sizeof(mc_entry *));
+    unsigned long long most = (unsigned long long)c->maxsize + 1;
+    mc_entry **na;
+    /* an unweighted cache holds at most maxsize entries, and one more while
+    ** it stores: a full cache of 10^5 then takes 8 bytes of array per
+    ** entry, not the 10.5 of a doubling to 131,072.  Only a preference:
+    ** should a cache ever hold more, its array goes on doubling. */
+    if (!c->weighted && c->maxsize >= 0 && c->acap < most && n > most)
+      n = (size_t)most;
+    na = (mc_entry **)mem_realloc(c, c->arr, c->acap * sizeof(mc_entry *),
+                                  n * sizeof(mc_entry *));
     if (na == NULL)
       return 0;
     c->arr = na;

@@ -81,6 +81,21 @@ describe("an entry", function()
     assert.are.equal(42 + 14 + 8, b)
   end)
 
+  it("of a full rr or tlru cache has a slot in an array of maxsize + 1, not of a power of two", function()
+    -- the array holds maxsize entries and the one being stored: 5001 slots,
+    -- not 8192; the other bytes are those of an LRU entry and, for TLRU, its part
+    local n = 5000
+    local function bytes(c)
+      local empty = c:stats().bytes
+      for i = 1, n + 10 do c:set(sparse(i), i) end
+      assert.are.equal(n, #c)
+      return c:stats().bytes - empty
+    end
+    local lru = bytes(methodcache.lru(n))
+    assert.are.equal((n + 1) * 8, bytes(methodcache.rr(n)) - lru)
+    assert.are.equal(n * 16 + (n + 1) * 8, bytes(methodcache.tlru(n, ttu)) - lru)
+  end)
+
   describe("key of one integer", function()
     -- the item's tag byte and the zigzag-coded value in the bytes it needs
     local SIZES = {
