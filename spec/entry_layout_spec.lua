@@ -81,7 +81,8 @@ describe("an entry", function()
     assert.are.equal(42 + 14 + 8, b)
   end)
 
-  it("of a full rr or tlru cache has a slot in an array of maxsize + 1, not of a power of two", function()
+  it("of a full rr or tlru cache has a slot in an array of maxsize + 1, not of a power of two",
+     function()
     -- the array holds maxsize entries and the one being stored: 5001 slots,
     -- not 8192; the other bytes are those of an LRU entry and, for TLRU, its part
     local n = 5000
