@@ -341,7 +341,8 @@ static inline mc_entry *mc_cache_find(mc_cache *c, const void *key,
     if (e->hash == h && e->keylen == len) {
       /* no call of memcmp for the keys of most calls (one number: 2 to 9
       ** bytes; a short string): overlapping loads cover every byte */
-      if (len < 4) {  /* 2 and 3: an integer below 2^15 in magnitude */
+      if (len < 4) {  /* an integer below 2^15 in magnitude; nil, a boolean,
+                         a string of one byte */
         if (len >= 2 ? mc_load2(e->key) == mc_load2(k) &&
                        e->key[len - 1] == k[len - 1]
                      : len == 0 || e->key[0] == k[0])

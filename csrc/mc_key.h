@@ -225,8 +225,8 @@ MC_KEY_INLINE void mc_key_int(mc_kbuf *k, long long i) {
     int tag = MC_KINT | (n - 1) << 4;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (k->len + 1 + sizeof(z) <= k->cap) {  /* one store of all 8 bytes:
-                                                the ones past n are
-                                                overwritten */
+                                                those past n are not the
+                                                key's (len stops before) */
       k->p[k->len] = (unsigned char)tag;
       memcpy(k->p + k->len + 1, &z, sizeof(z));
       k->len += 1 + (size_t)n;
