@@ -5,6 +5,7 @@
 -- register of the running Lua frame is still a root for the collector.
 
 local methodcache = require("methodcache")
+local H = require("spec.support.helpers")
 
 local function full_gc()
   collectgarbage()
@@ -286,21 +287,7 @@ describe("policy fast", function()
 
     it("hits at least 80% as often as exact LRU on a Zipf workload", function()
       -- tools/fast_hitratio.lua prints this comparison for more workloads
-      local cum, total = {}, 0
-      for i = 1, 1000 do
-        total = total + 1 / i
-        cum[i] = total
-      end
-      math.randomseed(7)
-      local keys = {}
-      for j = 1, 50000 do
-        local x, lo, hi = math.random() * total, 1, 1000
-        while lo < hi do
-          local mid = (lo + hi) // 2
-          if cum[mid] < x then lo = mid + 1 else hi = mid end
-        end
-        keys[j] = lo
-      end
+      local keys = H.zipf(1000, 1, 50000, 7)
       local hits = {}
       for _, policy in ipairs({ "lru", "fast" }) do
         local T = {}

@@ -8,6 +8,28 @@ local M = {}
 --- The repository root, with a trailing slash ("" when run from it).
 M.root = (debug.getinfo(1, "S").source:match("^@(.*)spec[/\\]support[/\\][^/\\]*$") or "")
 
+--- 'count' keys drawn from Zipf(s) over 1..n (key i with weight 1 / i^s),
+-- from math.randomseed(seed): the same sequence on every run.  Used by
+-- spec/fast_policy_spec.lua and tools/fast_hitratio.lua.
+function M.zipf(n, s, count, seed)
+  local cum, total = {}, 0
+  for i = 1, n do
+    total = total + 1 / i ^ s
+    cum[i] = total
+  end
+  math.randomseed(seed)
+  local keys = {}
+  for j = 1, count do
+    local x, lo, hi = math.random() * total, 1, n
+    while lo < hi do
+      local mid = (lo + hi) // 2
+      if cum[mid] < x then lo = mid + 1 else hi = mid end
+    end
+    keys[j] = lo
+  end
+  return keys
+end
+
 function M.full_gc()
   collectgarbage()
   collectgarbage()
